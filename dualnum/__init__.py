@@ -1,0 +1,39 @@
+"""dualnum: forward-mode automatic differentiation for NumPy, built on dual numbers.
+
+>>> import numpy as np, dualnum as dn
+>>> x = dn.Dual(np.array(2.0), np.array(1.0))
+>>> float((x ** 3).tangent)
+12.0
+"""
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import ops as _ops  # noqa: F401  (registers the rule table)
+from . import kernels as _kernels
+from .core.dual import Dual
+from .core.errors import (BatchMismatchError, DomainError, DTypeError, ShapeError,
+                          TreeMismatchError)
+from .core.rules import table as rules_table
+from .transforms import derivative, forward_gradient, grad, jacfwd, jvp
+
+_kernels.install()
+
+try:
+    __version__ = _version("dualnum")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Dual", "jvp", "jacfwd", "grad", "derivative", "forward_gradient", "rules_table",
+    "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
+]
+
+
+def __getattr__(name):
+    # Subpackages that pull in optional dependencies load on first use.
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module 'dualnum' has no attribute {name!r}")

@@ -1,0 +1,74 @@
+"""The one place that holds numba's options.
+
+Every kernel in dualnum is compiled through :func:`kernel`, so the options below are
+chosen once, deliberately:
+
+* ``cache=True``: compiled machine code is written next to the source so a warm start
+  does not recompile (compilation is still lazy: a kernel compiles on its first call).
+* ``fastmath=False``: derivative checks compare against finite differences in float64;
+  reassociation and flush-to-zero would make kernels disagree with NumPy's value path.
+* ``error_model="numpy"``: division by zero gives inf/nan as NumPy does, instead of
+  raising ZeroDivisionError inside a kernel. The fused path and the NumPy path must give
+  identical answers on every input, including the edges of a domain.
+* ``nogil=True``: kernels release the GIL so user threads can overlap them.
+* ``parallel``: the "parallel" variant of a kernel splits its ``prange`` loop over the
+  threads numba was given; the serial variant is used below ``PARALLEL_MIN`` elements,
+  where thread start-up costs more than it saves.
+"""
+from __future__ import annotations
+
+import types
+
+import numba
+
+_OPTIONS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
+
+#: Below this many elements the serial variant of a kernel is used.
+PARALLEL_MIN = 1 << 16
+
+
+class _Kernel:
+    """A lazily compiled kernel with a serial and a parallel variant."""
+
+    __slots__ = ("py_func", "_serial", "_parallel", "__name__")
+
+    def __init__(self, py_func):
+        self.py_func = py_func
+        self.__name__ = py_func.__name__
+        self._serial = None
+        self._parallel = None
+
+    @property
+    def serial(self):
+        if self._serial is None:
+            self._serial = numba.njit(parallel=False, **_OPTIONS)(self.py_func)
+        return self._serial
+
+    @property
+    def parallel(self):
+        if self._parallel is None:
+            # A copy under another qualified name: numba's cache files are named by
+            # qualname, and the serial and parallel builds must not share an entry.
+            f = self.py_func
+            twin = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+            twin.__qualname__ = f.__qualname__ + "__parallel"
+            self._parallel = numba.njit(parallel=True, **_OPTIONS)(twin)
+        return self._parallel
+
+    def __call__(self, n, *args):
+        """Run on ``n`` elements: serial below PARALLEL_MIN, parallel above."""
+        if n >= PARALLEL_MIN and numba.get_num_threads() > 1:
+            return self.parallel(*args)
+        return self.serial(*args)
+
+
+def kernel(py_func):
+    """Declare a numba kernel. Loops written with ``numba.prange`` run in parallel
+    for large inputs. Call it as ``k(n_elements, *arrays)``."""
+    return _Kernel(py_func)
+
+
+def jit(py_func):
+    """A plain (serial) numba function with the project's options, for helpers that
+    kernels call."""
+    return numba.njit(**_OPTIONS)(py_func)

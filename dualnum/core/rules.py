@@ -1,0 +1,376 @@
+"""The rule table: one entry per differentiable operation.
+
+A rule holds, side by side:
+
+* ``primal``: how to compute the value (usually the NumPy function itself);
+* a tangent rule: for elementwise ops, one *partial derivative expression* per argument
+  (a string such as ``"1 - y*y"``, in the spirit of DiffRules.jl), and for every other op a
+  JAX-style ``jvp`` function per argument, ``jvp(g, y, *args, **params)`` that maps the
+  argument's tangent ``g`` to its contribution to the output's tangent;
+* ``domain``: where its inputs may be drawn from in tests, and
+* ``note``: the convention at points where the op is not differentiable.
+
+Tangent rules are written with NumPy calls only, so they run unchanged on plain arrays, on
+batched tangents (extra leading axes, which every rule must leave in front) and on Duals
+(which is how nested duals and higher derivatives work without a second table).
+
+This module knows how to *apply* a rule; it never names an op. The ops live in
+:mod:`dualnum.ops`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from .errors import BatchMismatchError, ShapeError
+
+_TABLE: dict[Any, "Rule"] = {}
+_BY_NAME: dict[str, "Rule"] = {}
+
+# Hook for dualnum.trace (teaching): None unless a trace is being recorded, so tracing
+# costs one attribute test per op when it is off.
+_tracer = None
+
+
+def qualname(fn):
+    mod = getattr(fn, "__module__", "") or ""
+    name = getattr(fn, "__name__", repr(fn))
+    if mod.startswith("numpy.linalg"):
+        return "linalg." + name
+    return name
+
+
+# --------------------------------------------------------------------- domains
+@dataclass(frozen=True)
+class Interval:
+    """Where one elementwise argument is drawn from in tests: ``lo < x < hi``, at least
+    ``margin`` away from each point in ``avoid`` (non-differentiable points)."""
+
+    lo: float = -4.0
+    hi: float = 4.0
+    avoid: tuple = ()
+    margin: float = 1e-2
+
+    def contains(self, x):
+        x = np.asarray(x, np.float64)
+        ok = (x > self.lo) & (x < self.hi)
+        for p in self.avoid:
+            ok &= np.abs(x - p) > self.margin
+        return ok
+
+
+REAL = Interval()
+POSITIVE = Interval(0.05, 4.0)
+UNIT_OPEN = Interval(-0.95, 0.95)
+NONZERO = Interval(-4.0, 4.0, avoid=(0.0,), margin=0.05)
+
+
+# --------------------------------------------------------------------- rules
+@dataclass(eq=False)
+class Rule:
+    """One differentiable operation. See the module docstring."""
+
+    fn: Any
+    name: str
+    primal: Callable
+    jvps: tuple  # one per positional argument: callable, or None if not differentiable
+    kind: str  # "elementwise", "reduction", "linear", "linalg", "shape", "network", ...
+    domain: Any = None  # elementwise: tuple of Interval; otherwise a strategy builder
+    note: str = ""
+    partials: Optional[tuple] = None  # elementwise: the derivative expressions
+    argnames: tuple = ()  # names of positional args (kwargs with these names are moved)
+    seq_arg: bool = False  # argument 0 is a sequence of arrays (concatenate, stack, ...)
+    multi_output: bool = False  # the op returns a list of arrays (split)
+    kernel: Any = None  # fused elementwise kernel hook (see dualnum.kernels)
+    tangent: Optional[Callable] = None  # whole-tangent rule, overrides jvps when set
+    normalize: Optional[Callable] = None  # (args, kwargs) -> (args, kwargs), before all else
+    fused: Optional[Callable] = None  # fused value+tangent for unbatched calls, or None
+    extra: dict = field(default_factory=dict)
+
+    def __call__(self, *args, **kwargs):
+        return apply(self, args, kwargs)
+
+    def __repr__(self):
+        return f"<rule {self.name} ({self.kind})>"
+
+    @property
+    def rule_text(self):
+        """The derivative rule as written in the table (for docs and traces)."""
+        if self.partials is not None:
+            names = self.argnames
+            return "; ".join(
+                f"∂/∂{n} = {p}" for n, p in zip(names, self.partials) if p is not None
+            )
+        return self.extra.get("text", "")
+
+
+def register(rule, *aliases):
+    for key in (rule.fn,) + tuple(aliases):
+        if key in _TABLE and _TABLE[key] is not rule:
+            raise RuntimeError(f"two rules for {qualname(key)}")
+        _TABLE[key] = rule
+    _BY_NAME[rule.name] = rule
+    return rule
+
+
+def lookup(fn):
+    """The rule for ``fn`` (a NumPy function, ufunc or dualnum function), or None."""
+    return _TABLE.get(fn)
+
+
+def by_name(name):
+    return _BY_NAME[name]
+
+
+def table():
+    """All rules, in registration order."""
+    return list(_BY_NAME.values())
+
+
+# --------------------------------------------------------------------- applying
+def _dual_cls():
+    from .dual import Dual
+
+    return Dual
+
+
+Dual = None  # bound on first use (dual.py imports this module)
+
+
+def _prep_arg(a, Dual):
+    """Primal and tangent of one argument; sequences of arrays are opened one level."""
+    if type(a) is Dual or isinstance(a, Dual):
+        return a.primal, a._tangent, a._k, True
+    if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
+        ps, ts, ks = [], [], set()
+        for e in a:
+            if isinstance(e, Dual):
+                ps.append(e.primal)
+                ts.append(e._tangent)
+                ks.add(e._k)
+            else:
+                ps.append(e)
+                ts.append(None)
+        ks.discard(None)
+        if len(ks) > 1:
+            raise BatchMismatchError(f"batched tangents of different sizes K: {sorted(ks)}")
+        k = ks.pop() if ks else None
+        if all(t is None for t in ts):
+            ts = None
+        return ps, ts, k, True
+    return a, None, None, False
+
+
+def apply(rule, args, kwargs):
+    global Dual
+    if Dual is None:
+        Dual = _dual_cls()
+    if rule.normalize is not None:
+        args, kwargs = rule.normalize(args, kwargs)
+    elif kwargs and rule.argnames:
+        args = _move_kwargs(rule, args, kwargs)
+    n = len(args)
+    primals = list(args)
+    tangents = [None] * n
+    k = None
+    k_seen = False
+    unbatched_tangent = None
+    any_dual = False
+    for i in range(n):
+        p, t, ki, isd = _prep_arg(args[i], Dual)
+        if not isd:
+            continue
+        any_dual = True
+        primals[i] = p
+        tangents[i] = t
+        if ki is not None:
+            if k is not None and ki != k:
+                raise BatchMismatchError(
+                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}"
+                )
+            k = ki
+        elif t is not None:
+            unbatched_tangent = i
+    if k is not None and unbatched_tangent is not None:
+        raise BatchMismatchError(
+            f"{rule.name}: argument {unbatched_tangent} has an unbatched tangent while "
+            f"another has a batch of K={k} tangents; make both batched"
+        )
+    if rule.fused is not None and k is None and any_dual:
+        res = rule.fused(primals, tangents)
+        if res is not None:
+            res = Dual._new(res[0], res[1], None)
+            if _tracer is not None:
+                _tracer.record(rule, args, kwargs, res)
+            return res
+    try:
+        out = rule.primal(*primals, **kwargs)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            shapes = [np.shape(p) for p in primals if not isinstance(p, (list, str))]
+            raise ShapeError(
+                f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
+            ) from e
+        raise
+    if not any_dual or rule.kind == "query":
+        return out
+    if rule.multi_output:
+        outs = [np.asarray(o) for o in out]
+        if all(t is None for t in tangents):
+            res = [Dual._new(o, None, k) for o in outs]
+        else:
+            ts = rule.tangent(outs, primals, tangents, kwargs)
+            res = [Dual._new(o, _fix(t, o), k) for o, t in zip(outs, ts)]
+        if _tracer is not None:
+            _tracer.record(rule, args, kwargs, res)
+        return res
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if out.dtype.kind != "f":
+        # Integer/bool results (e.g. np.sign of an int) carry no derivative; the inputs
+        # were floats, so this only happens for ops that return indices.
+        return out
+    if rule.tangent is not None:
+        t = None
+        if any(t_ is not None for t_ in tangents):
+            t = rule.tangent(out, primals, tangents, kwargs)
+    else:
+        t = None
+        for i in range(n):
+            g = tangents[i]
+            if g is None:
+                continue
+            jvp = rule.jvps[i] if i < len(rule.jvps) else None
+            if jvp is None:
+                raise TypeError(
+                    f"{rule.name}: argument {i} ({_argname(rule, i)}) is not differentiable "
+                    f"but was given a tangent"
+                )
+            term = jvp(g, out, *primals, **kwargs)
+            if term is None:
+                continue
+            t = term if t is None else t + term
+    res = Dual._new(out, _fix(t, out), k)
+    if _tracer is not None:
+        _tracer.record(rule, args, kwargs, res)
+    return res
+
+
+def _fix(t, out):
+    """Tangent with the output's dtype; None stays a symbolic zero."""
+    if t is None:
+        return None
+    if isinstance(t, np.ndarray):
+        if t.dtype != out.dtype:
+            t = t.astype(out.dtype)
+        return t
+    if _is_dual(t):  # nested duals: tangent rule evaluated on Duals
+        return t
+    return np.asarray(t, out.dtype)
+
+
+def _is_dual(x):
+    global Dual
+    if Dual is None:
+        Dual = _dual_cls()
+    return isinstance(x, Dual)
+
+
+def _argname(rule, i):
+    return rule.argnames[i] if i < len(rule.argnames) else f"#{i}"
+
+
+def _move_kwargs(rule, args, kwargs):
+    names = rule.argnames
+    moved = [k for k in kwargs if k in names]
+    if not moved:
+        return args
+    args = list(args)
+    for key in moved:
+        pos = names.index(key)
+        if pos < len(args):
+            raise TypeError(f"{rule.name}() got multiple values for argument {key!r}")
+        while len(args) < pos:
+            args.append(None)
+        args.append(kwargs.pop(key))
+    return tuple(args)
+
+
+def call(fn, *args, **kwargs):
+    """Apply the rule for ``fn``. Used by Dual's operators and methods."""
+    rule = _TABLE.get(fn)
+    if rule is None:
+        raise TypeError(f"no dualnum rule for {qualname(fn)}")
+    return apply(rule, args, kwargs)
+
+
+def call_ufunc(ufunc, inputs):
+    rule = _TABLE.get(ufunc)
+    if rule is None:
+        raise TypeError(
+            f"numpy.{ufunc.__name__} has no dualnum rule (it is not differentiable, or not "
+            "supported yet); apply it to d.primal if you mean the value only"
+        )
+    return apply(rule, inputs, {})
+
+
+# --------------------------------------------------------------------- helpers for rules
+def lead(g, x):
+    """The batch dimensions in front of tangent ``g`` of argument ``x``."""
+    return g.shape[: g.ndim - np.ndim(x)]
+
+
+def trailing_axes(axis, ndim):
+    """Axis spec as negative axes, so it addresses the same data with or without
+    leading batch axes. ``None`` means all ``ndim`` trailing axes."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    if isinstance(axis, (tuple, list)):
+        return tuple(_neg_axis(a, ndim) for a in axis)
+    return _neg_axis(axis, ndim)
+
+
+def _neg_axis(a, ndim):
+    a = operator_index(a)
+    if not -ndim <= a < ndim:
+        raise np.exceptions.AxisError(a, ndim)
+    return a - ndim if a >= 0 else a
+
+
+def operator_index(a):
+    import operator
+
+    return operator.index(a)
+
+
+def align(g, x_ndim, out_ndim):
+    """Reshape an argument's tangent so it broadcasts against an output of ``out_ndim``
+    dims while its batch axes stay in front."""
+    extra = out_ndim - x_ndim
+    if extra <= 0:
+        return g
+    nb = g.ndim - x_ndim
+    return g.reshape(g.shape[:nb] + (1,) * extra + g.shape[nb:])
+
+
+def to_shape(t, g_lead, shape):
+    """Broadcast a tangent term to ``g_lead + shape`` (materialised, writeable)."""
+    want = tuple(g_lead) + tuple(shape)
+    if t.shape == want:
+        return t
+    return np.array(np.broadcast_to(t, want))
+
+
+def defjvp(fn, *jvps, kind, domain=None, note="", name=None, argnames=(), text="",
+           aliases=(), **fields):
+    """Register an op from one JAX-style jvp per positional argument:
+    ``jvp(g, y, *args, **params)`` returns the contribution of argument i's tangent ``g``
+    (with any batch axes in front) to the output's tangent."""
+    rule = Rule(fn=fn, name=name or qualname(fn), primal=fields.pop("primal", fn),
+                jvps=tuple(jvps), kind=kind, domain=domain, note=note, argnames=argnames,
+                **fields)
+    rule.extra["text"] = text
+    return register(rule, *aliases)

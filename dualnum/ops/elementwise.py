@@ -1,0 +1,194 @@
+"""Elementwise rules: each ufunc next to its partial derivatives.
+
+Each line reads like DiffRules.jl: the ufunc, then one partial derivative expression per
+argument, written in terms of the arguments (``x``; or ``a``, ``b``) and the output ``y``.
+The tangent is ``sum_i partial_i * tangent_i``. A partial of ``"0"`` means the op is
+piecewise constant: its tangent is a symbolic zero.
+
+The same expression string is used three ways: evaluated with NumPy (any shape, batched
+tangents, broadcasting), evaluated on Duals (nested duals), and compiled into a fused numba
+kernel (``dualnum/kernels/_elementwise.py``, generated from this table by
+``python -m dualnum.kernels.generate``).
+
+Conventions at non-differentiable points follow JAX:
+
+* ``absolute``/``fabs`` at 0: derivative ``sign(0) = 0``.
+* ``maximum``/``minimum``/``fmax``/``fmin`` on ties ``a == b``: each argument gets half,
+  so the derivative of ``maximum(x, x)`` is 1 (JAX's balanced rule).
+* ``sign``, ``floor``, ``ceil``, ``trunc``, ``rint``: derivative 0 everywhere (also at jumps).
+* ``clip(x, lo, hi)`` at ``x == lo`` or ``x == hi``: derivative 0 for every argument
+  (as ``lax.clamp``); strictly inside it is 1 for ``x``, strictly outside 1 for the bound.
+* ``power(a, b)`` at ``a == 0``: the partial in ``b`` is 0 (JAX), not ``0 * -inf``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.rules import (NONZERO, POSITIVE, REAL, UNIT_OPEN, Interval, Rule, align,
+                          register, to_shape)
+
+# Names the derivative expressions may use. All of them dispatch on Duals too.
+_ENV = {
+    name: getattr(np, name)
+    for name in ("sin cos tan sinh cosh tanh exp exp2 log sqrt sign abs where isnan "
+                 "logical_and log1p square").split()
+}
+_ENV.update(ln2=float(np.log(2.0)), ln10=float(np.log(10.0)), pi=float(np.pi))
+
+
+def _compile(expr, names):
+    """A Python function of (*names, y) evaluating ``expr`` with NumPy."""
+    src = f"lambda {', '.join(names)}, y: {expr}"
+    return eval(compile(src, f"<partial {expr}>", "eval"), dict(_ENV))
+
+
+def _constant(expr):
+    try:
+        return float(expr)
+    except (TypeError, ValueError):
+        return None
+
+
+def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=None,
+                normalize=None, **extra):
+    """Register an elementwise op. ``partials[i]`` is the derivative with respect to
+    argument i, as an expression string (or None when that argument is not
+    differentiable)."""
+    n = len(partials)
+    if names is None:
+        names = ("x",) if n == 1 else ("a", "b") if n == 2 else tuple("abc"[:n])
+    consts = tuple(None if p is None else _constant(p) for p in partials)
+    funcs = tuple(None if p is None or c is not None else _compile(p, names)
+                  for p, c in zip(partials, consts))
+    rule_name = name or fn.__name__
+
+    def tangent(out, primals, tangents, kwargs):
+        total = None
+        g_lead = ()
+        for i, g in enumerate(tangents):
+            if g is None:
+                continue
+            c = consts[i]
+            if partials[i] is None:
+                raise TypeError(f"{rule_name}: argument {names[i]!r} is not differentiable")
+            if c == 0.0:
+                continue
+            xi = primals[i]
+            nd = np.ndim(xi)
+            g_lead = g.shape[: g.ndim - nd]
+            ga = align(g, nd, out.ndim)
+            if c == 1.0:
+                term = ga
+            elif c == -1.0:
+                term = -ga
+            elif c is not None:
+                term = c * ga
+            else:
+                term = funcs[i](*primals, out) * ga
+            total = term if total is None else total + term
+        if total is None:
+            return None
+        return to_shape(total, g_lead, out.shape)
+
+    rule = Rule(
+        fn=fn, name=rule_name, primal=primal or fn, jvps=(), kind="elementwise",
+        domain=domain, note=note, partials=partials, argnames=names, tangent=tangent,
+        extra=dict(extra), normalize=normalize,
+    )
+    rule.extra["partial_fns"] = funcs
+    return register(rule)
+
+
+def _clip_args(args, kwargs):
+    # np.clip takes a_min/a_max (or min/max) and None for an open side; the partials want
+    # numbers, and -inf/inf clip nothing.
+    a, lo, hi = (tuple(args) + (None, None))[:3]
+    lo = kwargs.pop("a_min", kwargs.pop("min", None)) if lo is None else lo
+    hi = kwargs.pop("a_max", kwargs.pop("max", None)) if hi is None else hi
+    if kwargs:
+        raise TypeError(f"clip: unsupported arguments {sorted(kwargs)} with Duals")
+    return (a, -np.inf if lo is None else lo, np.inf if hi is None else hi), {}
+
+
+def _where_args(args, kwargs):
+    if len(args) != 3 or kwargs:
+        raise TypeError("np.where(condition) alone returns indices and has no derivative; "
+                        "call np.where(condition, a, b) or use d.primal")
+    return args, kwargs
+
+
+E = elementwise
+# --- arithmetic -------------------------------------------------------------------
+E(np.add, "1", "1", domain=(REAL, REAL))
+E(np.subtract, "1", "-1", domain=(REAL, REAL))
+E(np.multiply, "b", "a", domain=(REAL, REAL))
+E(np.divide, "1 / b", "-y / b", domain=(REAL, NONZERO))  # np.true_divide is np.divide
+E(np.negative, "-1", domain=(REAL,))
+E(np.positive, "1", domain=(REAL,))
+E(np.power, "b * a ** (b - 1)", "where(a == 0, 0, y * log(where(a == 0, 1, a)))",
+  domain=(POSITIVE, Interval(-3.0, 3.0)),
+  note="at a == 0 the partial in b is 0 (JAX); for a < 0 only integer b is real")
+E(np.float_power, "b * a ** (b - 1)", "where(a == 0, 0, y * log(where(a == 0, 1, a)))",
+  domain=(POSITIVE, Interval(-3.0, 3.0)), note="as power, computed in float64")
+E(np.square, "2 * x", domain=(REAL,))
+E(np.sqrt, "0.5 / y", domain=(POSITIVE,), note="infinite at 0")
+E(np.cbrt, "1 / (3 * y * y)", domain=(NONZERO,), note="infinite at 0")
+E(np.reciprocal, "-y * y", domain=(NONZERO,))
+# --- exponentials and logarithms --------------------------------------------------
+E(np.exp, "y", domain=(REAL,))
+E(np.exp2, "y * ln2", domain=(REAL,))
+E(np.expm1, "y + 1", domain=(REAL,))
+E(np.log, "1 / x", domain=(POSITIVE,))
+E(np.log2, "1 / (x * ln2)", domain=(POSITIVE,))
+E(np.log10, "1 / (x * ln10)", domain=(POSITIVE,))
+E(np.log1p, "1 / (1 + x)", domain=(Interval(-0.9, 4.0),))
+E(np.logaddexp, "exp(a - y)", "exp(b - y)", domain=(REAL, REAL))
+E(np.logaddexp2, "exp2(a - y)", "exp2(b - y)", domain=(REAL, REAL))
+# --- trigonometric and hyperbolic -------------------------------------------------
+E(np.sin, "cos(x)", domain=(REAL,))
+E(np.cos, "-sin(x)", domain=(REAL,))
+E(np.tan, "1 + y * y", domain=(Interval(-1.4, 1.4),))
+E(np.arcsin, "1 / sqrt(1 - x * x)", domain=(UNIT_OPEN,))
+E(np.arccos, "-1 / sqrt(1 - x * x)", domain=(UNIT_OPEN,))
+E(np.arctan, "1 / (1 + x * x)", domain=(REAL,))
+E(np.arctan2, "b / (a * a + b * b)", "-a / (a * a + b * b)", domain=(NONZERO, NONZERO),
+  note="jumps by 2π across a == 0, b < 0; tests keep a away from 0")
+E(np.hypot, "a / y", "b / y", domain=(NONZERO, NONZERO), note="undefined at (0, 0)")
+E(np.sinh, "cosh(x)", domain=(REAL,))
+E(np.cosh, "sinh(x)", domain=(REAL,))
+E(np.tanh, "1 - y * y", domain=(REAL,))
+E(np.arcsinh, "1 / sqrt(x * x + 1)", domain=(REAL,))
+E(np.arccosh, "1 / sqrt(x * x - 1)", domain=(Interval(1.05, 4.0),))
+E(np.arctanh, "1 / (1 - x * x)", domain=(UNIT_OPEN,))
+E(np.deg2rad, str(np.pi / 180), domain=(REAL,))
+E(np.rad2deg, str(180 / np.pi), domain=(REAL,))
+# --- piecewise: the special cases are written here by hand, see the module docstring
+E(np.absolute, "sign(x)", domain=(NONZERO,), note="derivative 0 at x == 0 (JAX)")
+E(np.fabs, "sign(x)", domain=(NONZERO,), note="derivative 0 at x == 0 (JAX)")
+_TIE = "ties a == b give each argument half (JAX's balanced rule)"
+_SEP = 0.05  # tests keep a and b this far apart, where the one-sided limits agree
+E(np.maximum, "(a > b) + 0.5 * (a == b)", "(b > a) + 0.5 * (a == b)",
+  domain=(REAL, REAL), note=_TIE, separate=_SEP)
+E(np.minimum, "(a < b) + 0.5 * (a == b)", "(b < a) + 0.5 * (a == b)",
+  domain=(REAL, REAL), note=_TIE, separate=_SEP)
+# fmax/fmin ignore a NaN operand, so the other one gets the whole derivative.
+E(np.fmax, "where(isnan(b), 1, (a > b) + 0.5 * (a == b))",
+  "where(isnan(a), 1, (b > a) + 0.5 * (a == b))",
+  domain=(REAL, REAL), note=_TIE + "; a NaN operand passes the derivative to the other",
+  separate=_SEP)
+E(np.fmin, "where(isnan(b), 1, (a < b) + 0.5 * (a == b))",
+  "where(isnan(a), 1, (b < a) + 0.5 * (a == b))",
+  domain=(REAL, REAL), note=_TIE + "; a NaN operand passes the derivative to the other",
+  separate=_SEP)
+_INTS = Interval(-4.0, 4.0, avoid=tuple(range(-4, 5)), margin=0.05)
+_HALVES = Interval(-4.0, 4.0, avoid=tuple(i + 0.5 for i in range(-5, 5)), margin=0.05)
+for _f, _jumps in ((np.sign, NONZERO), (np.floor, _INTS), (np.ceil, _INTS),
+                   (np.trunc, _INTS), (np.rint, _HALVES)):
+    E(_f, "0", domain=(_jumps,), note="piecewise constant: derivative 0, also at the jumps (JAX)")
+E(np.clip, "(a > a_min) & (a < a_max)", "a < a_min", "a > a_max", names=("a", "a_min", "a_max"),
+  normalize=_clip_args, domain=(REAL, Interval(-4.0, -0.5), Interval(0.5, 4.0)),
+  note="derivative 0 for every argument at x == lo or x == hi (as lax.clamp)",
+  separate=_SEP)
+E(np.where, None, "where(c, 1, 0)", "where(c, 0, 1)", names=("c", "a", "b"),
+  normalize=_where_args, domain=("bool", REAL, REAL), note="the condition is not differentiated")
+del E, _f, _jumps

@@ -1,0 +1,465 @@
+"""Hypothesis strategies for dualnum.
+
+* :func:`duals` - a Dual with chosen shape, dtype and elements;
+* :func:`broadcastable_shapes` - shapes that broadcast together, 0-d included;
+* :func:`arrays` - float64 arrays drawn from a rule's :class:`~dualnum.core.rules.Interval`;
+* :func:`rule_calls` - a valid call ``(args, kwargs)`` for any rule in the table, drawn
+  from the domain the rule declares. The project's own tests are built on this, so a
+  new rule is tested as soon as it is registered.
+
+>>> import dualnum as dn
+>>> from dualnum.testing.strategies import duals
+>>> d = duals(shape=(2, 3)).example()
+>>> d.shape
+(2, 3)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import assume, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ..core.dual import Dual
+from ..core.rules import REAL, Interval
+
+MAX_SIDE = 4
+MAX_DIMS = 3
+
+
+@dataclass
+class Call:
+    """One call of a rule: positional and keyword arguments. Float arrays among ``args``
+    (and inside a sequence at ``args[0]``) are the differentiable inputs."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        def show(a):
+            if isinstance(a, np.ndarray):
+                return f"array{a.shape}:{a.dtype}"
+            if isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) for x in a):
+                return "[" + ", ".join(show(x) for x in a) + "]"
+            return repr(a)
+
+        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"Call({', '.join(show(a) for a in self.args)}{', ' if kw else ''}{kw})"
+
+
+# ------------------------------------------------------------------ basics
+def shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1, max_side=MAX_SIDE):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS, max_side=MAX_SIDE):
+    """Tuples of ``num_shapes`` shapes that broadcast together (sizes of 1, missing
+    leading axes and 0-d included)."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, max_side=max_side
+    ).map(lambda bs: bs.input_shapes)
+
+
+def _push_away(x, interval):
+    for p in interval.avoid:
+        near = np.abs(x - p) <= interval.margin
+        x = np.where(near, p + np.where(x >= p, 2.5, -2.5) * interval.margin, x)
+    return x
+
+
+def arrays(shape, domain=REAL, dtype=np.float64):
+    """Arrays of ``shape`` with elements strictly inside ``domain`` and away from its
+    non-differentiable points."""
+    lo, hi = domain.lo + domain.margin, domain.hi - domain.margin
+    elems = st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
+    return hnp.arrays(np.float64, shape, elements=elems).map(
+        lambda x: np.asarray(_push_away(x, domain), dtype))
+
+
+def duals(shape=None, dtype=np.float64, elements=None, batched=None):
+    """Duals with random primal and tangent. ``elements`` is an Interval (default
+    ``REAL``) or a hypothesis strategy of floats; ``batched=K`` draws K tangents."""
+    shape_st = shapes() if shape is None else st.just(tuple(shape))
+
+    @st.composite
+    def build(draw):
+        shp = draw(shape_st)
+        if elements is None or isinstance(elements, Interval):
+            p = draw(arrays(shp, elements or REAL, dtype))
+        else:
+            p = draw(hnp.arrays(dtype, shp, elements=elements))
+        tshape = ((batched,) if batched else ()) + shp
+        t = draw(arrays(tshape, REAL, dtype))
+        return Dual(p, t, batched=bool(batched))
+
+    return build()
+
+
+# ------------------------------------------------------------------ elementwise
+@st.composite
+def elementwise_call(draw, rule):
+    n = len(rule.argnames)
+    shp = draw(broadcastable_shapes(n))
+    args = []
+    for shape, dom in zip(shp, rule.domain):
+        if dom == "bool":
+            args.append(draw(hnp.arrays(np.bool_, shape)))
+        else:
+            args.append(draw(arrays(shape, dom)))
+    sep = rule.extra.get("separate")
+    if sep:
+        full = np.broadcast_shapes(*[a.shape for a in args])
+        a0 = np.array(np.broadcast_to(args[0], full))
+        for j in range(1, n):
+            near = np.abs(a0 - args[j]) < sep
+            a0 = np.where(near, args[j] + 2 * sep, a0)
+        args[0] = a0
+    return Call(tuple(args))
+
+
+def rule_calls(rule):
+    """A strategy of valid calls of ``rule`` (a Rule from ``dn.rules_table()``)."""
+    if rule.kind == "elementwise":
+        return elementwise_call(rule)
+    import sys
+
+    return rule.domain(sys.modules[__name__])
+
+
+# ------------------------------------------------------------------ helpers for domains
+def _array(shape, domain=REAL):
+    return arrays(shape, domain)
+
+
+@st.composite
+def one_array_call(draw, min_dims=0, domain=REAL):
+    return Call((draw(_array(draw(shapes(min_dims=min_dims)), domain)),))
+
+
+def _axis_arg(draw, nd, allow_none=True, allow_tuple=True):
+    choices = []
+    if allow_none:
+        choices.append(None)
+    if nd:
+        ax = draw(st.integers(-nd, nd - 1))
+        choices.append(ax)
+        if allow_tuple:
+            axes = draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True))
+            choices.append(tuple(axes))
+    return draw(st.sampled_from(choices)) if choices else None
+
+
+@st.composite
+def reduction_call(draw, distinct=False, small=False, ddof=False):
+    shp = draw(shapes(max_side=3 if small else MAX_SIDE))
+    if distinct:
+        n = int(np.prod(shp))
+        base = np.arange(n, dtype=np.float64) * 0.5 - n / 4
+        perm = draw(st.permutations(list(range(n)))) if n > 1 else [0]
+        x = base[perm].reshape(shp)
+    else:
+        x = draw(_array(shp, Interval(-1.5, 1.5) if small else REAL))
+    axis = _axis_arg(draw, len(shp))
+    kw = {"axis": axis, "keepdims": draw(st.booleans())}
+    if ddof:
+        kw["ddof"] = draw(st.sampled_from([0, 1]))
+        n_red = int(np.prod(shp)) if axis is None else int(np.prod(
+            [shp[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+        assume(n_red > kw["ddof"] + 1)
+        # std is not differentiable where the spread is 0
+        x = x + np.arange(x.size).reshape(shp) * 0.37
+    return Call((x,), kw)
+
+
+@st.composite
+def scan_call(draw, small=False):
+    shp = draw(shapes(min_dims=0, max_side=3 if small else MAX_SIDE))
+    x = draw(_array(shp, Interval(-1.5, 1.5) if small else REAL))
+    axis = _axis_arg(draw, len(shp), allow_tuple=False)
+    return Call((x,), {"axis": axis})
+
+
+@st.composite
+def matmul_call(draw):
+    n, m, p = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    batch = draw(broadcastable_shapes(2, max_dims=2))
+    a_vec, b_vec = draw(st.booleans()), draw(st.booleans())
+    sa = (m,) if a_vec else batch[0] + (n, m)
+    sb = (m,) if b_vec else batch[1] + (m, p)
+    return Call((draw(_array(sa)), draw(_array(sb))))
+
+
+@st.composite
+def tensordot_call(draw):
+    k = draw(st.integers(0, 2))
+    shared = draw(shapes(min_dims=k, max_dims=k))
+    fa = draw(shapes(max_dims=2))
+    fb = draw(shapes(max_dims=2))
+    a = draw(_array(fa + shared))
+    b = draw(_array(shared + fb))
+    form = draw(st.sampled_from(["int", "lists"]))
+    if form == "int":
+        axes = k
+    else:
+        axes = (list(range(len(fa), len(fa) + k)), list(range(k)))
+    return Call((a, b), {"axes": axes})
+
+
+@st.composite
+def dot_call(draw):
+    m = draw(st.integers(1, MAX_SIDE))
+    fa = draw(shapes(max_dims=2))
+    fb = draw(shapes(max_dims=2))
+    kind = draw(st.sampled_from(["nd", "scalar_a", "scalar_b", "vec"]))
+    if kind == "scalar_a":
+        return Call((draw(_array(())), draw(_array(fb))))
+    if kind == "scalar_b":
+        return Call((draw(_array(fa)), draw(_array(()))))
+    if kind == "vec":
+        return Call((draw(_array((m,))), draw(_array((m,)))))
+    sb = fb[:-1] + (m,) + fb[-1:] if len(fb) else (m,)
+    return Call((draw(_array(fa + (m,))), draw(_array(sb))))
+
+
+@st.composite
+def inner_call(draw):
+    m = draw(st.integers(1, MAX_SIDE))
+    fa = draw(shapes(max_dims=2))
+    fb = draw(shapes(max_dims=2))
+    if draw(st.booleans()):
+        return Call((draw(_array(())), draw(_array(fb))))
+    return Call((draw(_array(fa + (m,))), draw(_array(fb + (m,)))))
+
+
+@st.composite
+def outer_call(draw):
+    return Call((draw(_array(draw(shapes()))), draw(_array(draw(shapes())))))
+
+
+_EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(3,), (3,)]),
+    ("ij->ji", [(2, 3)]), ("ii->i", [(3, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("i,j->ij", [(2,), (3,)]), ("...ij,jk->...ik", [(2, 2, 3), (3, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ijk->k", [(2, 3, 4)]),
+]
+
+
+@st.composite
+def einsum_call(draw):
+    spec, shps = draw(st.sampled_from(_EINSUMS))
+    return Call((spec,) + tuple(draw(_array(s)) for s in shps))
+
+
+@st.composite
+def diag_call(draw):
+    shp = draw(shapes(min_dims=2))
+    nd = len(shp)
+    a1, a2 = draw(st.lists(st.integers(-nd, nd - 1), min_size=2, max_size=2).filter(
+        lambda ax: ax[0] % nd != ax[1] % nd))
+    off = draw(st.integers(-1, 1))
+    return Call((draw(_array(shp)), off, a1, a2))
+
+
+@st.composite
+def norm_call(draw):
+    shp = draw(shapes(min_dims=1, max_dims=2))
+    x = draw(_array(shp, Interval(-4, 4, avoid=(0.0,), margin=0.1)))
+    nd = len(shp)
+    kind = draw(st.sampled_from(["default", "vec", "fro"]))
+    kd = draw(st.booleans())
+    if kind == "default":
+        return Call((x,), {"keepdims": kd})
+    if kind == "fro" and nd == 2:
+        return Call((x,), {"ord": "fro", "keepdims": kd})
+    ordv = draw(st.sampled_from([1, 2, 3, 1.5, np.inf]))
+    if ordv == np.inf:  # ties between |x| values make max non-differentiable
+        n = x.size
+        x = (np.arange(1, n + 1, dtype=float) * 0.5 * np.where(x.ravel() < 0, -1, 1)).reshape(shp)
+    return Call((x,), {"ord": ordv, "axis": draw(st.integers(-nd, nd - 1)), "keepdims": kd})
+
+
+@st.composite
+def reshape_call(draw):
+    shp = draw(shapes())
+    n = int(np.prod(shp))
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = draw(st.sampled_from(divisors))
+    new = draw(st.sampled_from([(n,), (d, n // d), (n // d, 1, d), (-1,), (d, -1)]))
+    order = draw(st.sampled_from(["C", "F"]))
+    return Call((draw(_array(shp)), new), {"order": order})
+
+
+@st.composite
+def transpose_call(draw):
+    shp = draw(shapes())
+    axes = draw(st.one_of(st.none(), st.permutations(list(range(len(shp)))).map(tuple)))
+    return Call((draw(_array(shp)), axes))
+
+
+@st.composite
+def swapaxes_call(draw):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    return Call((draw(_array(shp)), draw(st.integers(-nd, nd - 1)), draw(st.integers(-nd, nd - 1))))
+
+
+@st.composite
+def moveaxis_call(draw):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    return Call((draw(_array(shp)), draw(st.integers(-nd, nd - 1)), draw(st.integers(-nd, nd - 1))))
+
+
+@st.composite
+def squeeze_call(draw):
+    shp = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=3))
+    ones = [i for i, n in enumerate(shp) if n == 1]
+    axis = None
+    if ones and draw(st.booleans()):
+        axis = draw(st.sampled_from(ones))
+    return Call((draw(_array(shp)),), {"axis": axis})
+
+
+@st.composite
+def expand_dims_call(draw):
+    shp = draw(shapes())
+    nd = len(shp) + 1
+    return Call((draw(_array(shp)), draw(st.integers(-nd, nd - 1))))
+
+
+@st.composite
+def broadcast_to_call(draw):
+    src, = draw(broadcastable_shapes(1))
+    extra = draw(shapes(max_dims=2))
+    target = extra + tuple(draw(st.sampled_from([n, n if n != 1 else 3])) for n in src)
+    return Call((draw(_array(src)), target))
+
+
+@st.composite
+def _arrays_same_but(draw, axis_free=True, count=None):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    axis = draw(st.integers(-nd, nd - 1))
+    k = count or draw(st.integers(1, 3))
+    arrs = []
+    for _ in range(k):
+        s = list(shp)
+        if axis_free:
+            s[axis] = draw(st.integers(1, 3))
+        arrs.append(draw(_array(tuple(s))))
+    return arrs, axis
+
+
+@st.composite
+def concat_call(draw):
+    arrs, axis = draw(_arrays_same_but())
+    if draw(st.integers(0, 4)) == 0:
+        return Call((arrs,), {"axis": None})
+    return Call((arrs,), {"axis": axis})
+
+
+@st.composite
+def stack_call(draw):
+    shp = draw(shapes())
+    k = draw(st.integers(1, 3))
+    arrs = [draw(_array(shp)) for _ in range(k)]
+    return Call((arrs,), {"axis": draw(st.integers(-len(shp) - 1, len(shp)))})
+
+
+@st.composite
+def hstack_call(draw):
+    if draw(st.booleans()):
+        arrs = [draw(_array((draw(st.integers(1, 3)),))) for _ in range(draw(st.integers(1, 3)))]
+    else:
+        r = draw(st.integers(1, 3))
+        arrs = [draw(_array((r, draw(st.integers(1, 3))))) for _ in range(draw(st.integers(1, 3)))]
+    return Call((arrs,))
+
+
+@st.composite
+def vstack_call(draw):
+    if draw(st.booleans()):
+        n = draw(st.integers(1, 3))
+        arrs = [draw(_array((n,))) for _ in range(draw(st.integers(1, 3)))]
+    else:
+        c = draw(st.integers(1, 3))
+        arrs = [draw(_array((draw(st.integers(1, 3)), c))) for _ in range(draw(st.integers(1, 3)))]
+    return Call((arrs,))
+
+
+@st.composite
+def split_call(draw):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    axis = draw(st.integers(-nd, nd - 1))
+    n = shp[axis]
+    divs = [d for d in range(1, n + 1) if n % d == 0]
+    ios = draw(st.one_of(st.sampled_from(divs),
+                         st.lists(st.integers(0, n), max_size=2).map(sorted)))
+    return Call((draw(_array(shp)), ios, axis))
+
+
+@st.composite
+def take_call(draw):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    axis = draw(st.one_of(st.none(), st.integers(-nd, nd - 1)))
+    n = int(np.prod(shp)) if axis is None else shp[axis]
+    idx = draw(hnp.arrays(np.intp, draw(shapes(max_dims=2)), elements=st.integers(-n, n - 1)))
+    return Call((draw(_array(shp)), idx), {"axis": axis})
+
+
+@st.composite
+def axis_call(draw, none=True):
+    shp = draw(shapes())
+    return Call((draw(_array(shp)),), {"axis": _axis_arg(draw, len(shp), allow_none=none)})
+
+
+@st.composite
+def roll_call(draw):
+    shp = draw(shapes())
+    nd = len(shp)
+    if nd and draw(st.booleans()):
+        return Call((draw(_array(shp)), draw(st.integers(-5, 5))),
+                    {"axis": draw(st.integers(-nd, nd - 1))})
+    return Call((draw(_array(shp)), draw(st.integers(-5, 5))), {"axis": None})
+
+
+@st.composite
+def pad_call(draw):
+    shp = draw(shapes(min_dims=1))
+    nd = len(shp)
+    mode = draw(st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap", "mean",
+                                 "linear_ramp"]))
+    pw = [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(nd)]
+    kw = {"mode": mode}
+    if mode == "constant":
+        kw["constant_values"] = draw(st.floats(-2, 2))
+    return Call((draw(_array(shp)), pw), kw)
+
+
+@st.composite
+def getitem_call(draw):
+    shp = draw(shapes(min_dims=1))
+    x = draw(_array(shp))
+    kind = draw(st.sampled_from(["basic", "int_array", "bool", "mixed", "ellipsis"]))
+    nd = len(shp)
+    if kind == "basic":
+        idx = draw(hnp.basic_indices(shp, allow_newaxis=True, allow_ellipsis=True))
+    elif kind == "int_array":
+        idx = draw(hnp.arrays(np.intp, draw(shapes(max_dims=2)),
+                              elements=st.integers(-shp[0], shp[0] - 1)))
+    elif kind == "bool":
+        idx = draw(hnp.arrays(np.bool_, shp))
+    elif kind == "ellipsis":
+        idx = (Ellipsis, draw(st.integers(-shp[-1], shp[-1] - 1)))
+    else:
+        if nd < 3:
+            idx = (draw(st.integers(-shp[0], shp[0] - 1)),)
+        else:  # advanced indices separated by a slice: their axes go first
+            i0 = np.array([0, shp[0] - 1])
+            i2 = np.array([shp[2] - 1, 0])
+            idx = (i0, slice(None), i2)
+    return Call((x, idx))
