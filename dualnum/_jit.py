@@ -57,7 +57,12 @@ class _Kernel:
 
     def __call__(self, n, *args):
         """Run on ``n`` elements: serial below PARALLEL_MIN, parallel above."""
-        if n >= PARALLEL_MIN and numba.get_num_threads() > 1:
+        if n < PARALLEL_MIN:
+            f = self._serial
+            if f is None:
+                f = self.serial
+            return f(*args)
+        if numba.get_num_threads() > 1:
             return self.parallel(*args)
         return self.serial(*args)
 

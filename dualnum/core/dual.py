@@ -251,6 +251,12 @@ class Dual:
 
     # ------------------------------------------------------------ NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if not kwargs and method == "__call__" and _rules._tracer is None:
+            rule = _rules._TABLE.get(ufunc)
+            if rule is not None and rule.kind == "elementwise" and rule.normalize is None:
+                res = _rules._apply_elementwise(rule, inputs)
+                if res is not None:
+                    return res
         if method != "__call__":
             raise TypeError(
                 f"numpy.{ufunc.__name__}.{method} is not supported on Duals; use the "
@@ -296,12 +302,26 @@ def _check_kwargs(name, kwargs, allowed):
 
 
 def _binary(fn, reflected=False):
+    # The rule is looked up on first use (the table fills after this module loads).
+    table = _rules._TABLE
+    fast = _rules._apply_elementwise
+
     if reflected:
         def op(self, other):
-            return _rules.call(fn, other, self)
+            rule = table[fn]
+            if rule.fused is not None and _rules._tracer is None:
+                res = fast(rule, (other, self))
+                if res is not None:
+                    return res
+            return _rules.apply(rule, (other, self), {})
     else:
         def op(self, other):
-            return _rules.call(fn, self, other)
+            rule = table[fn]
+            if rule.fused is not None and _rules._tracer is None:
+                res = fast(rule, (self, other))
+                if res is not None:
+                    return res
+            return _rules.apply(rule, (self, other), {})
     return op
 
 
@@ -317,3 +337,4 @@ Dual.__neg__ = lambda self: _rules.call(np.negative, self)
 Dual.__pos__ = lambda self: _rules.call(np.positive, self)
 Dual.__abs__ = lambda self: _rules.call(np.absolute, self)
 del _name, _fn
+_rules.Dual = Dual  # the rule machinery tests `type(x) is Dual` on its hot path

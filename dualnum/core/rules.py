@@ -164,10 +164,63 @@ def _prep_arg(a, Dual):
     return a, None, None, False
 
 
+def _apply_elementwise(rule, args):
+    """apply() for elementwise rules called positionally: the hot path of every
+    operator, kept lean (per-call overhead is a stated target)."""
+    primals = []
+    tangents = []
+    k = None
+    any_t = False
+    for a in args:
+        if type(a) is Dual:
+            primals.append(a.primal)
+            t = a._tangent
+            tangents.append(t)
+            if a._k is not None:
+                if k is not None and a._k != k:
+                    return None
+                k = a._k
+            if t is not None:
+                any_t = True
+        elif isinstance(a, (list, tuple, Dual)):
+            return None
+        else:
+            primals.append(a)
+            tangents.append(None)
+    if k is None and any_t and rule.fused is not None:
+        res = rule.fused(primals, tangents)
+        if res is not None:
+            return Dual._new(res[0], res[1], None)
+    if k is not None and any_t:
+        for a in args:  # mixing batched with unbatched tangents: the slow path says why
+            if type(a) is Dual and a._k is None and a._tangent is not None:
+                return None
+    try:
+        out = rule.primal(*primals)
+    except ValueError:
+        return None  # the slow path turns broadcasting errors into ShapeError
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if out.dtype.kind != "f":
+        return out
+    t = rule.tangent(out, primals, tangents, None) if any_t else None
+    if t is not None:
+        if type(t) is not np.ndarray:
+            t = _fix(t, out)  # numpy scalars from 0-d maths, or Duals when nested
+        elif t.dtype is not out.dtype:
+            t = t.astype(out.dtype)
+    return Dual._new(out, t, k)
+
+
 def apply(rule, args, kwargs):
     global Dual
     if Dual is None:
         Dual = _dual_cls()
+    if rule.kind == "elementwise" and not kwargs and rule.normalize is None \
+            and _tracer is None:
+        res = _apply_elementwise(rule, args)
+        if res is not None:
+            return res
     if rule.normalize is not None:
         args, kwargs = rule.normalize(args, kwargs)
     elif kwargs and rule.argnames:

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # singletons: compared with `is`
+
+
+#: Below this many elements NumPy's own ufunc calls cost less than entering a kernel.
+FUSE_MIN = 256
 
 
 def _scalar_or_flat(x, dtype, shape):
@@ -33,52 +37,75 @@ def _scalar_or_flat(x, dtype, shape):
 
 
 def _make_fused(rule, fuse_primal, variants):
-    names = rule.argnames
     primal = rule.primal
+    ndarray = np.ndarray
+    f32, f64 = _FLOATS
+    # Kernels by which arguments carry a tangent, e.g. (True, False) -> multiply__a.
+    by_mask = {tuple(n in mask for n in rule.argnames): k for mask, k in variants.items()}
 
     def fused(primals, tangents):
+        # Decided with a handful of type and shape tests, since this runs on every
+        # operator call: all array operands share one shape, everything else is a scalar.
         shape = None
+        dtype = None
+        mixed = False
         for p in primals:
-            if type(p) is np.ndarray and p.ndim:
+            if type(p) is ndarray and p.ndim:
                 if shape is None:
+                    if p.size < FUSE_MIN:
+                        return None
                     shape = p.shape
+                    dtype = p.dtype
                 elif p.shape != shape:
                     return None  # broadcasting: the NumPy path handles it
+                elif p.dtype is not dtype:
+                    mixed = True
+            elif type(p) is not float:
+                mixed = True
         if shape is None:
-            shape = ()
-        mask = "".join(n for n, t in zip(names, tangents) if t is not None)
-        kern = variants.get(mask)
+            return None  # scalars only: below FUSE_MIN
+        kern = by_mask.get(tuple([t is not None for t in tangents]))
         if kern is None:
             return None
         if fuse_primal:
-            dtype = np.result_type(*primals)
-            if dtype not in _FLOATS:
+            if mixed:
+                dtype = np.result_type(*primals)
+            if dtype is not f64 and dtype is not f32:
                 return None
             y = np.empty(shape, dtype)
         else:
-            y = np.asarray(primal(*primals))
+            y = primal(*primals)
+            if type(y) is not ndarray:
+                y = np.asarray(y)
             dtype = y.dtype
-            if dtype not in _FLOATS or y.shape != shape:
+            if (dtype is not f64 and dtype is not f32) or y.shape != shape:
                 return None
         ops = []
         for p in primals:
-            o = _scalar_or_flat(p, dtype, shape)
-            if o is None:
-                return None
-            ops.append(o)
-        ts = []
-        for t, p in zip(tangents, primals):
+            if type(p) is ndarray and p.ndim:
+                if p.dtype is not dtype and p.dtype.kind != "b":
+                    p = p.astype(dtype)
+                ops.append(p)
+            else:
+                o = _scalar_or_flat(p, dtype, shape)
+                if o is None:
+                    return None
+                ops.append(o)
+        for t in tangents:
             if t is None:
                 continue
-            if type(t) is not np.ndarray or t.shape != np.shape(p):
-                return None  # nested duals and anything unusual take the NumPy path
-            o = _scalar_or_flat(t, dtype, t.shape) if t.ndim else dtype.type(t)
-            if o is None:
-                return None
-            ts.append(o)
+            if type(t) is not ndarray:
+                return None  # nested duals take the NumPy path
+            if t.ndim:
+                if t.shape != shape:
+                    return None
+                if t.dtype is not dtype:
+                    t = t.astype(dtype)
+                ops.append(t)
+            else:
+                ops.append(dtype.type(t))
         ty = np.empty(shape, dtype)
-        n = ty.size
-        kern(n, *ops, *ts, y.reshape(-1), ty.reshape(-1))
+        kern(ty.size, *ops, y, ty)
         return y, ty
 
     return fused

@@ -7,13 +7,18 @@ import numpy as np
 from numba import prange
 
 from dualnum._jit import kernel
-from dualnum.kernels._support import ld
+from dualnum.kernels._support import flat, ld
 
 PLANS = {}
 
 
 @kernel
-def add__a(a, b, t_a, y, ty):
+def add__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -23,7 +28,12 @@ def add__a(a, b, t_a, y, ty):
 
 
 @kernel
-def add__b(a, b, t_b, y, ty):
+def add__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -33,7 +43,13 @@ def add__b(a, b, t_b, y, ty):
 
 
 @kernel
-def add__ab(a, b, t_a, t_b, y, ty):
+def add__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -45,7 +61,12 @@ PLANS['add'] = (True, {'a': add__a, 'b': add__b, 'ab': add__ab})
 
 
 @kernel
-def subtract__a(a, b, t_a, y, ty):
+def subtract__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -55,7 +76,12 @@ def subtract__a(a, b, t_a, y, ty):
 
 
 @kernel
-def subtract__b(a, b, t_b, y, ty):
+def subtract__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -65,7 +91,13 @@ def subtract__b(a, b, t_b, y, ty):
 
 
 @kernel
-def subtract__ab(a, b, t_a, t_b, y, ty):
+def subtract__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -77,7 +109,12 @@ PLANS['subtract'] = (True, {'a': subtract__a, 'b': subtract__b, 'ab': subtract__
 
 
 @kernel
-def multiply__a(a, b, t_a, y, ty):
+def multiply__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -87,7 +124,12 @@ def multiply__a(a, b, t_a, y, ty):
 
 
 @kernel
-def multiply__b(a, b, t_b, y, ty):
+def multiply__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -97,7 +139,13 @@ def multiply__b(a, b, t_b, y, ty):
 
 
 @kernel
-def multiply__ab(a, b, t_a, t_b, y, ty):
+def multiply__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -109,7 +157,12 @@ PLANS['multiply'] = (True, {'a': multiply__a, 'b': multiply__b, 'ab': multiply__
 
 
 @kernel
-def divide__a(a, b, t_a, y, ty):
+def divide__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -119,7 +172,12 @@ def divide__a(a, b, t_a, y, ty):
 
 
 @kernel
-def divide__b(a, b, t_b, y, ty):
+def divide__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -129,7 +187,13 @@ def divide__b(a, b, t_b, y, ty):
 
 
 @kernel
-def divide__ab(a, b, t_a, t_b, y, ty):
+def divide__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -141,7 +205,11 @@ PLANS['divide'] = (True, {'a': divide__a, 'b': divide__b, 'ab': divide__ab})
 
 
 @kernel
-def negative__x(x, t_x, y, ty):
+def negative__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.negative(x_)
@@ -152,7 +220,11 @@ PLANS['negative'] = (True, {'x': negative__x})
 
 
 @kernel
-def square__x(x, t_x, y, ty):
+def square__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.square(x_)
@@ -163,7 +235,11 @@ PLANS['square'] = (True, {'x': square__x})
 
 
 @kernel
-def sqrt__x(x, t_x, y, ty):
+def sqrt__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.sqrt(x_)
@@ -174,7 +250,11 @@ PLANS['sqrt'] = (True, {'x': sqrt__x})
 
 
 @kernel
-def cbrt__x(x, t_x, y, ty):
+def cbrt__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -184,7 +264,11 @@ PLANS['cbrt'] = (False, {'x': cbrt__x})
 
 
 @kernel
-def reciprocal__x(x, t_x, y, ty):
+def reciprocal__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.reciprocal(x_)
@@ -195,7 +279,11 @@ PLANS['reciprocal'] = (True, {'x': reciprocal__x})
 
 
 @kernel
-def exp__x(x, t_x, y, ty):
+def exp__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -205,7 +293,11 @@ PLANS['exp'] = (False, {'x': exp__x})
 
 
 @kernel
-def exp2__x(x, t_x, y, ty):
+def exp2__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -215,7 +307,11 @@ PLANS['exp2'] = (False, {'x': exp2__x})
 
 
 @kernel
-def expm1__x(x, t_x, y, ty):
+def expm1__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -225,7 +321,11 @@ PLANS['expm1'] = (False, {'x': expm1__x})
 
 
 @kernel
-def log__x(x, t_x, y, ty):
+def log__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / x_) * ld(t_x, i)
@@ -234,7 +334,11 @@ PLANS['log'] = (False, {'x': log__x})
 
 
 @kernel
-def log2__x(x, t_x, y, ty):
+def log2__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 0.6931471805599453)) * ld(t_x, i)
@@ -243,7 +347,11 @@ PLANS['log2'] = (False, {'x': log2__x})
 
 
 @kernel
-def log10__x(x, t_x, y, ty):
+def log10__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 2.302585092994046)) * ld(t_x, i)
@@ -252,7 +360,11 @@ PLANS['log10'] = (False, {'x': log10__x})
 
 
 @kernel
-def log1p__x(x, t_x, y, ty):
+def log1p__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_)) * ld(t_x, i)
@@ -261,7 +373,11 @@ PLANS['log1p'] = (False, {'x': log1p__x})
 
 
 @kernel
-def tan__x(x, t_x, y, ty):
+def tan__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -271,7 +387,11 @@ PLANS['tan'] = (False, {'x': tan__x})
 
 
 @kernel
-def arcsin__x(x, t_x, y, ty):
+def arcsin__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
@@ -280,7 +400,11 @@ PLANS['arcsin'] = (False, {'x': arcsin__x})
 
 
 @kernel
-def arccos__x(x, t_x, y, ty):
+def arccos__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (-1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
@@ -289,7 +413,11 @@ PLANS['arccos'] = (False, {'x': arccos__x})
 
 
 @kernel
-def arctan__x(x, t_x, y, ty):
+def arctan__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_ * x_)) * ld(t_x, i)
@@ -298,7 +426,12 @@ PLANS['arctan'] = (False, {'x': arctan__x})
 
 
 @kernel
-def arctan2__a(a, b, t_a, y, ty):
+def arctan2__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -306,7 +439,12 @@ def arctan2__a(a, b, t_a, y, ty):
 
 
 @kernel
-def arctan2__b(a, b, t_b, y, ty):
+def arctan2__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -314,7 +452,13 @@ def arctan2__b(a, b, t_b, y, ty):
 
 
 @kernel
-def arctan2__ab(a, b, t_a, t_b, y, ty):
+def arctan2__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -324,7 +468,12 @@ PLANS['arctan2'] = (False, {'a': arctan2__a, 'b': arctan2__b, 'ab': arctan2__ab}
 
 
 @kernel
-def hypot__a(a, b, t_a, y, ty):
+def hypot__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -333,7 +482,12 @@ def hypot__a(a, b, t_a, y, ty):
 
 
 @kernel
-def hypot__b(a, b, t_b, y, ty):
+def hypot__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -342,7 +496,13 @@ def hypot__b(a, b, t_b, y, ty):
 
 
 @kernel
-def hypot__ab(a, b, t_a, t_b, y, ty):
+def hypot__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -353,7 +513,11 @@ PLANS['hypot'] = (False, {'a': hypot__a, 'b': hypot__b, 'ab': hypot__ab})
 
 
 @kernel
-def tanh__x(x, t_x, y, ty):
+def tanh__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -363,7 +527,11 @@ PLANS['tanh'] = (False, {'x': tanh__x})
 
 
 @kernel
-def arcsinh__x(x, t_x, y, ty):
+def arcsinh__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ + 1)) * ld(t_x, i)
@@ -372,7 +540,11 @@ PLANS['arcsinh'] = (False, {'x': arcsinh__x})
 
 
 @kernel
-def arccosh__x(x, t_x, y, ty):
+def arccosh__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ - 1)) * ld(t_x, i)
@@ -381,7 +553,11 @@ PLANS['arccosh'] = (False, {'x': arccosh__x})
 
 
 @kernel
-def arctanh__x(x, t_x, y, ty):
+def arctanh__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 - x_ * x_)) * ld(t_x, i)
@@ -390,7 +566,11 @@ PLANS['arctanh'] = (False, {'x': arctanh__x})
 
 
 @kernel
-def absolute__x(x, t_x, y, ty):
+def absolute__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.absolute(x_)
@@ -401,7 +581,11 @@ PLANS['absolute'] = (True, {'x': absolute__x})
 
 
 @kernel
-def fabs__x(x, t_x, y, ty):
+def fabs__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.fabs(x_)
@@ -412,7 +596,12 @@ PLANS['fabs'] = (True, {'x': fabs__x})
 
 
 @kernel
-def maximum__a(a, b, t_a, y, ty):
+def maximum__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -422,7 +611,12 @@ def maximum__a(a, b, t_a, y, ty):
 
 
 @kernel
-def maximum__b(a, b, t_b, y, ty):
+def maximum__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -432,7 +626,13 @@ def maximum__b(a, b, t_b, y, ty):
 
 
 @kernel
-def maximum__ab(a, b, t_a, t_b, y, ty):
+def maximum__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -444,7 +644,12 @@ PLANS['maximum'] = (True, {'a': maximum__a, 'b': maximum__b, 'ab': maximum__ab})
 
 
 @kernel
-def minimum__a(a, b, t_a, y, ty):
+def minimum__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -454,7 +659,12 @@ def minimum__a(a, b, t_a, y, ty):
 
 
 @kernel
-def minimum__b(a, b, t_b, y, ty):
+def minimum__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -464,7 +674,13 @@ def minimum__b(a, b, t_b, y, ty):
 
 
 @kernel
-def minimum__ab(a, b, t_a, t_b, y, ty):
+def minimum__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -476,7 +692,12 @@ PLANS['minimum'] = (True, {'a': minimum__a, 'b': minimum__b, 'ab': minimum__ab})
 
 
 @kernel
-def fmax__a(a, b, t_a, y, ty):
+def fmax__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -484,7 +705,12 @@ def fmax__a(a, b, t_a, y, ty):
 
 
 @kernel
-def fmax__b(a, b, t_b, y, ty):
+def fmax__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -492,7 +718,13 @@ def fmax__b(a, b, t_b, y, ty):
 
 
 @kernel
-def fmax__ab(a, b, t_a, t_b, y, ty):
+def fmax__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -502,7 +734,12 @@ PLANS['fmax'] = (False, {'a': fmax__a, 'b': fmax__b, 'ab': fmax__ab})
 
 
 @kernel
-def fmin__a(a, b, t_a, y, ty):
+def fmin__a(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -510,7 +747,12 @@ def fmin__a(a, b, t_a, y, ty):
 
 
 @kernel
-def fmin__b(a, b, t_b, y, ty):
+def fmin__b(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -518,7 +760,13 @@ def fmin__b(a, b, t_b, y, ty):
 
 
 @kernel
-def fmin__ab(a, b, t_a, t_b, y, ty):
+def fmin__ab(a, b, t_a, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -528,7 +776,13 @@ PLANS['fmin'] = (False, {'a': fmin__a, 'b': fmin__b, 'ab': fmin__ab})
 
 
 @kernel
-def clip__a(a, a_min, a_max, t_a, y, ty):
+def clip__a(a, a_min, a_max, t_a, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -537,7 +791,13 @@ def clip__a(a, a_min, a_max, t_a, y, ty):
 
 
 @kernel
-def clip__a_min(a, a_min, a_max, t_a_min, y, ty):
+def clip__a_min(a, a_min, a_max, t_a_min, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a_min = flat(t_a_min)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -546,7 +806,13 @@ def clip__a_min(a, a_min, a_max, t_a_min, y, ty):
 
 
 @kernel
-def clip__a_max(a, a_min, a_max, t_a_max, y, ty):
+def clip__a_max(a, a_min, a_max, t_a_max, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a_max = flat(t_a_max)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -555,7 +821,14 @@ def clip__a_max(a, a_min, a_max, t_a_max, y, ty):
 
 
 @kernel
-def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y, ty):
+def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a = flat(t_a)
+    t_a_min = flat(t_a_min)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -564,7 +837,14 @@ def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y, ty):
 
 
 @kernel
-def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y, ty):
+def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a = flat(t_a)
+    t_a_max = flat(t_a_max)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -573,7 +853,14 @@ def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y, ty):
 
 
 @kernel
-def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y, ty):
+def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a_min = flat(t_a_min)
+    t_a_max = flat(t_a_max)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -582,7 +869,15 @@ def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y, ty):
 
 
 @kernel
-def clip__aa_mina_max(a, a_min, a_max, t_a, t_a_min, t_a_max, y, ty):
+def clip__aa_mina_max(a, a_min, a_max, t_a, t_a_min, t_a_max, y_nd, ty_nd):
+    a = flat(a)
+    a_min = flat(a_min)
+    a_max = flat(a_max)
+    t_a = flat(t_a)
+    t_a_min = flat(t_a_min)
+    t_a_max = flat(t_a_max)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -593,7 +888,13 @@ PLANS['clip'] = (False, {'a': clip__a, 'a_min': clip__a_min, 'a_max': clip__a_ma
 
 
 @kernel
-def where__a(c, a, b, t_a, y, ty):
+def where__a(c, a, b, t_a, y_nd, ty_nd):
+    c = flat(c)
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)
@@ -602,7 +903,13 @@ def where__a(c, a, b, t_a, y, ty):
 
 
 @kernel
-def where__b(c, a, b, t_b, y, ty):
+def where__b(c, a, b, t_b, y_nd, ty_nd):
+    c = flat(c)
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)
@@ -611,7 +918,14 @@ def where__b(c, a, b, t_b, y, ty):
 
 
 @kernel
-def where__ab(c, a, b, t_a, t_b, y, ty):
+def where__ab(c, a, b, t_a, t_b, y_nd, ty_nd):
+    c = flat(c)
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    t_b = flat(t_b)
+    y = flat(y_nd)
+    ty = flat(ty_nd)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)

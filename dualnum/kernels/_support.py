@@ -14,3 +14,17 @@ def _ld(a, i):
     if isinstance(a, types.Array):
         return lambda a, i: a[i]
     return lambda a, i: a
+
+
+def flat(a):
+    """A 1-D view of a C-contiguous array (a copy otherwise); scalars pass through."""
+    return a.reshape(-1) if isinstance(a, np.ndarray) else a
+
+
+@overload(flat, inline="always")
+def _flat(a):
+    if isinstance(a, types.Array):
+        if a.layout == "C":
+            return lambda a: a.reshape(-1)
+        return lambda a: np.ascontiguousarray(a).reshape(-1)
+    return lambda a: a

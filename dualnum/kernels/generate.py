@@ -103,8 +103,13 @@ def kernel_plan(rule):
             fname = f"{rule.name}__{mask}"
             targs = [f"t_{names[i]}" for i in subset]
             params = ", ".join(list(names) + targs + ["y", "ty"])
-            lines = [f"@kernel", f"def {fname}({params}):",
-                     "    for i in prange(ty.size):"]
+            # Operands arrive with any number of dimensions (flattened inside the kernel,
+            # which is free) so the Python side makes no reshape calls.
+            lines = [f"@kernel", f"def {fname}({params.replace('y, ty', 'y_nd, ty_nd')}):"]
+            for v in list(names) + targs:
+                lines.append(f"    {v} = flat({v})")
+            lines += ["    y = flat(y_nd)", "    ty = flat(ty_nd)",
+                      "    for i in prange(ty.size):"]
             for n in names:
                 lines.append(f"        {n}_ = ld({n}, i)")
             if fuse_primal:
@@ -137,7 +142,7 @@ def render():
            "``python -m dualnum.kernels.generate``. Do not edit: edit the rule in",
            "dualnum/ops/elementwise.py and regenerate (a test fails while this file is stale).",
            '"""', "# fmt: off", "import numpy as np", "from numba import prange", "",
-           "from dualnum._jit import kernel", "from dualnum.kernels._support import ld", "",
+           "from dualnum._jit import kernel", "from dualnum.kernels._support import flat, ld", "",
            "PLANS = {}", ""]
     for rule in table():
         if rule.kind != "elementwise":

@@ -62,10 +62,34 @@ def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=No
                   for p, c in zip(partials, consts))
     rule_name = name or fn.__name__
 
+    f0 = funcs[0]
+    c0 = consts[0]
+
     def tangent(out, primals, tangents, kwargs):
+        if n == 1:
+            # One argument: the common case, without the alignment bookkeeping.
+            g = tangents[0]
+            if c0 is None:
+                return f0(primals[0], out) * g
+            return None if c0 == 0.0 else g if c0 == 1.0 else c0 * g
         total = None
         g_lead = ()
+        oshape = out.shape
         for i, g in enumerate(tangents):
+            if g is not None and type(g) is np.ndarray and g.shape == oshape \
+                    and partials[i] is not None and np.shape(primals[i]) == oshape:
+                # Input, output and tangent share one shape, so there are no batch axes
+                # and nothing to align. (A batch of K tangents of a 0-d input can have
+                # the output's shape by coincidence; the primal's shape tells them apart.)
+                c = consts[i]
+                if c is None:
+                    term = funcs[i](*primals, out) * g
+                elif c == 0.0:
+                    continue
+                else:
+                    term = g if c == 1.0 else -g if c == -1.0 else c * g
+                total = term if total is None else total + term
+                continue
             if g is None:
                 continue
             c = consts[i]
