@@ -77,3 +77,9 @@ def jit(py_func):
     """A plain (serial) numba function with the project's options, for helpers that
     kernels call."""
     return numba.njit(**_OPTIONS)(py_func)
+
+
+def threads():
+    """Threads kernels may use: numba's setting (``NUMBA_NUM_THREADS``, or
+    ``numba.set_num_threads``)."""
+    return numba.get_num_threads()

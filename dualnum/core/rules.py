@@ -38,8 +38,10 @@ _tracer = None
 def qualname(fn):
     mod = getattr(fn, "__module__", "") or ""
     name = getattr(fn, "__name__", repr(fn))
-    if mod.startswith("numpy.linalg"):
-        return "linalg." + name
+    parts = mod.split(".")
+    if len(parts) > 1 and parts[0] == "numpy" and not parts[1].startswith("_") \
+            and parts[1] not in ("core", "lib"):
+        return f"{parts[1]}.{name}"  # numpy.linalg.norm -> linalg.norm
     return name
 
 

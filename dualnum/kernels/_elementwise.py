@@ -17,8 +17,8 @@ def add__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -32,8 +32,8 @@ def add__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -48,8 +48,8 @@ def add__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -65,8 +65,8 @@ def subtract__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -80,8 +80,8 @@ def subtract__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -96,8 +96,8 @@ def subtract__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -113,8 +113,8 @@ def multiply__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -128,8 +128,8 @@ def multiply__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -144,8 +144,8 @@ def multiply__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -161,8 +161,8 @@ def divide__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -176,8 +176,8 @@ def divide__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -192,8 +192,8 @@ def divide__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -208,8 +208,8 @@ PLANS['divide'] = (True, {'a': divide__a, 'b': divide__b, 'ab': divide__ab})
 def negative__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.negative(x_)
@@ -223,8 +223,8 @@ PLANS['negative'] = (True, {'x': negative__x})
 def square__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.square(x_)
@@ -238,8 +238,8 @@ PLANS['square'] = (True, {'x': square__x})
 def sqrt__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.sqrt(x_)
@@ -253,8 +253,8 @@ PLANS['sqrt'] = (True, {'x': sqrt__x})
 def cbrt__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -267,8 +267,8 @@ PLANS['cbrt'] = (False, {'x': cbrt__x})
 def reciprocal__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.reciprocal(x_)
@@ -282,8 +282,8 @@ PLANS['reciprocal'] = (True, {'x': reciprocal__x})
 def exp__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -296,8 +296,8 @@ PLANS['exp'] = (False, {'x': exp__x})
 def exp2__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -310,8 +310,8 @@ PLANS['exp2'] = (False, {'x': exp2__x})
 def expm1__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -324,8 +324,8 @@ PLANS['expm1'] = (False, {'x': expm1__x})
 def log__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / x_) * ld(t_x, i)
@@ -337,8 +337,8 @@ PLANS['log'] = (False, {'x': log__x})
 def log2__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 0.6931471805599453)) * ld(t_x, i)
@@ -350,8 +350,8 @@ PLANS['log2'] = (False, {'x': log2__x})
 def log10__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 2.302585092994046)) * ld(t_x, i)
@@ -363,8 +363,8 @@ PLANS['log10'] = (False, {'x': log10__x})
 def log1p__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_)) * ld(t_x, i)
@@ -376,8 +376,8 @@ PLANS['log1p'] = (False, {'x': log1p__x})
 def tan__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -390,8 +390,8 @@ PLANS['tan'] = (False, {'x': tan__x})
 def arcsin__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
@@ -403,8 +403,8 @@ PLANS['arcsin'] = (False, {'x': arcsin__x})
 def arccos__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (-1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
@@ -416,8 +416,8 @@ PLANS['arccos'] = (False, {'x': arccos__x})
 def arctan__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_ * x_)) * ld(t_x, i)
@@ -430,8 +430,8 @@ def arctan2__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -443,8 +443,8 @@ def arctan2__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -457,8 +457,8 @@ def arctan2__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -472,8 +472,8 @@ def hypot__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -486,8 +486,8 @@ def hypot__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -501,8 +501,8 @@ def hypot__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -516,8 +516,8 @@ PLANS['hypot'] = (False, {'a': hypot__a, 'b': hypot__b, 'ab': hypot__ab})
 def tanh__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = y[i]
@@ -530,8 +530,8 @@ PLANS['tanh'] = (False, {'x': tanh__x})
 def arcsinh__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ + 1)) * ld(t_x, i)
@@ -543,8 +543,8 @@ PLANS['arcsinh'] = (False, {'x': arcsinh__x})
 def arccosh__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ - 1)) * ld(t_x, i)
@@ -556,8 +556,8 @@ PLANS['arccosh'] = (False, {'x': arccosh__x})
 def arctanh__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         ty[i] = (1 / (1 - x_ * x_)) * ld(t_x, i)
@@ -569,8 +569,8 @@ PLANS['arctanh'] = (False, {'x': arctanh__x})
 def absolute__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.absolute(x_)
@@ -584,8 +584,8 @@ PLANS['absolute'] = (True, {'x': absolute__x})
 def fabs__x(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
         y_ = np.fabs(x_)
@@ -600,8 +600,8 @@ def maximum__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -615,8 +615,8 @@ def maximum__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -631,8 +631,8 @@ def maximum__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -648,8 +648,8 @@ def minimum__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -663,8 +663,8 @@ def minimum__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -679,8 +679,8 @@ def minimum__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -696,8 +696,8 @@ def fmax__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -709,8 +709,8 @@ def fmax__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -723,8 +723,8 @@ def fmax__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -738,8 +738,8 @@ def fmin__a(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -751,8 +751,8 @@ def fmin__b(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -765,8 +765,8 @@ def fmin__ab(a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         b_ = ld(b, i)
@@ -781,8 +781,8 @@ def clip__a(a, a_min, a_max, t_a, y_nd, ty_nd):
     a_min = flat(a_min)
     a_max = flat(a_max)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -796,8 +796,8 @@ def clip__a_min(a, a_min, a_max, t_a_min, y_nd, ty_nd):
     a_min = flat(a_min)
     a_max = flat(a_max)
     t_a_min = flat(t_a_min)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -811,8 +811,8 @@ def clip__a_max(a, a_min, a_max, t_a_max, y_nd, ty_nd):
     a_min = flat(a_min)
     a_max = flat(a_max)
     t_a_max = flat(t_a_max)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -827,8 +827,8 @@ def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y_nd, ty_nd):
     a_max = flat(a_max)
     t_a = flat(t_a)
     t_a_min = flat(t_a_min)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -843,8 +843,8 @@ def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y_nd, ty_nd):
     a_max = flat(a_max)
     t_a = flat(t_a)
     t_a_max = flat(t_a_max)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -859,8 +859,8 @@ def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y_nd, ty_nd):
     a_max = flat(a_max)
     t_a_min = flat(t_a_min)
     t_a_max = flat(t_a_max)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -876,8 +876,8 @@ def clip__aa_mina_max(a, a_min, a_max, t_a, t_a_min, t_a_max, y_nd, ty_nd):
     t_a = flat(t_a)
     t_a_min = flat(t_a_min)
     t_a_max = flat(t_a_max)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         a_ = ld(a, i)
         a_min_ = ld(a_min, i)
@@ -893,8 +893,8 @@ def where__a(c, a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)
@@ -908,8 +908,8 @@ def where__b(c, a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)
@@ -924,8 +924,8 @@ def where__ab(c, a, b, t_a, t_b, y_nd, ty_nd):
     b = flat(b)
     t_a = flat(t_a)
     t_b = flat(t_b)
-    y = flat(y_nd)
-    ty = flat(ty_nd)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         c_ = ld(c, i)
         a_ = ld(a, i)
@@ -933,3 +933,72 @@ def where__ab(c, a, b, t_a, t_b, y_nd, ty_nd):
         ty[i] = (1 if c_ else 0) * ld(t_a, i) + (0 if c_ else 1) * ld(t_b, i)
 
 PLANS['where'] = (False, {'a': where__a, 'b': where__b, 'ab': where__ab})
+
+
+@kernel
+def relu__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        ty[i] = (x_ > 0) * ld(t_x, i)
+
+PLANS['relu'] = (False, {'x': relu__x})
+
+
+@kernel
+def leaky_relu__x(x, negative_slope, t_x, y_nd, ty_nd):
+    x = flat(x)
+    negative_slope = flat(negative_slope)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        negative_slope_ = ld(negative_slope, i)
+        ty[i] = (1 if x_ > 0 else negative_slope_) * ld(t_x, i)
+
+
+@kernel
+def leaky_relu__negative_slope(x, negative_slope, t_negative_slope, y_nd, ty_nd):
+    x = flat(x)
+    negative_slope = flat(negative_slope)
+    t_negative_slope = flat(t_negative_slope)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        negative_slope_ = ld(negative_slope, i)
+        ty[i] = (0 if x_ > 0 else x_) * ld(t_negative_slope, i)
+
+
+@kernel
+def leaky_relu__xnegative_slope(x, negative_slope, t_x, t_negative_slope, y_nd, ty_nd):
+    x = flat(x)
+    negative_slope = flat(negative_slope)
+    t_x = flat(t_x)
+    t_negative_slope = flat(t_negative_slope)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        negative_slope_ = ld(negative_slope, i)
+        ty[i] = (1 if x_ > 0 else negative_slope_) * ld(t_x, i) + (0 if x_ > 0 else x_) * ld(t_negative_slope, i)
+
+PLANS['leaky_relu'] = (False, {'x': leaky_relu__x, 'negative_slope': leaky_relu__negative_slope, 'xnegative_slope': leaky_relu__xnegative_slope})
+
+
+@kernel
+def sigmoid__x(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        y_ = y[i]
+        ty[i] = (y_ * (1 - y_)) * ld(t_x, i)
+
+PLANS['sigmoid'] = (False, {'x': sigmoid__x})

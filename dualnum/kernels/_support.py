@@ -9,7 +9,7 @@ def ld(a, i):
     return a[i] if isinstance(a, np.ndarray) else a
 
 
-@overload(ld, inline="always")
+@overload(ld)
 def _ld(a, i):
     if isinstance(a, types.Array):
         return lambda a, i: a[i]
@@ -21,7 +21,7 @@ def flat(a):
     return a.reshape(-1) if isinstance(a, np.ndarray) else a
 
 
-@overload(flat, inline="always")
+@overload(flat)
 def _flat(a):
     if isinstance(a, types.Array):
         if a.layout == "C":

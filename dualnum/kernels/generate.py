@@ -108,7 +108,9 @@ def kernel_plan(rule):
             lines = [f"@kernel", f"def {fname}({params.replace('y, ty', 'y_nd, ty_nd')}):"]
             for v in list(names) + targs:
                 lines.append(f"    {v} = flat({v})")
-            lines += ["    y = flat(y_nd)", "    ty = flat(ty_nd)",
+            # Outputs are fresh C arrays, reshaped directly: a view made through the
+            # overloaded flat() is not written back by numba's parallel (parfor) lowering.
+            lines += ["    y = y_nd.reshape(-1)", "    ty = ty_nd.reshape(-1)",
                       "    for i in prange(ty.size):"]
             for n in names:
                 lines.append(f"        {n}_ = ld({n}, i)")

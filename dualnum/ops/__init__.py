@@ -4,5 +4,7 @@
 * :mod:`.reductions` - sum, mean, prod, max/min, var/std, cumsum/cumprod
 * :mod:`.linalg` - matmul, dot, tensordot, einsum, inner, outer, trace, diagonal, norm
 * :mod:`.shape` - reshaping, joining, splitting, indexing, padding
+* :mod:`.network` - activations, softmax, losses, conv2d and pooling (``dn.relu``, ...)
 """
 from . import elementwise, linalg, reductions, shape  # noqa: F401
+from . import network  # noqa: F401  (after elementwise: its activations use that table)

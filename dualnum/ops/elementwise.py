@@ -31,7 +31,7 @@ from ..core.rules import (NONZERO, POSITIVE, REAL, UNIT_OPEN, Interval, Rule, al
 _ENV = {
     name: getattr(np, name)
     for name in ("sin cos tan sinh cosh tanh exp exp2 log sqrt sign abs where isnan "
-                 "logical_and log1p square").split()
+                 "logical_and log1p expm1 square").split()
 }
 _ENV.update(ln2=float(np.log(2.0)), ln10=float(np.log(10.0)), pi=float(np.pi))
 

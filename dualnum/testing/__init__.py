@@ -76,10 +76,11 @@ def check_jvp(f, primals, tangents=None, *, rtol=1e-5, atol=1e-6, eps=1e-6, rng=
         bad = ~(err <= atol + rtol * np.abs(b))  # NaN in either counts as bad
         if np.any(bad):
             excess = np.where(bad, np.nan_to_num(err - rtol * np.abs(b), nan=np.inf), -np.inf)
-            idx = np.unravel_index(int(np.argmax(excess)), a.shape) if a.ndim else ()
+            idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), a.shape)) \
+                if a.ndim else ()
             raise AssertionError(
                 f"jvp disagrees with central finite differences at {path}{list(idx) if idx else ''}: "
-                f"forward mode {a[idx]!r}, finite difference {b[idx]!r} "
+                f"forward mode {float(a[idx])!r}, finite difference {float(b[idx])!r} "
                 f"(|diff| {err[idx]:.3g} > atol {atol:g} + rtol {rtol:g} * |fd|; "
                 f"{int(np.sum(bad))} of {a.size} elements fail; eps={eps:g})"
             )

@@ -463,3 +463,84 @@ def getitem_call(draw):
             i2 = np.array([shp[2] - 1, 0])
             idx = (i0, slice(None), i2)
     return Call((x, idx))
+
+
+# ---- network functions (dualnum/ops/network.py)
+# Shapes stay tiny (N, C <= 2, H, W <= 5) so the table-driven tests stay fast.
+def _offset(draw):
+    """0, or a large shift: softmax-like functions must not overflow (float32 exp does
+    above 88)."""
+    return draw(st.sampled_from([0.0, 0.0, 200.0, -200.0]))
+
+
+@st.composite
+def logsumexp_call(draw):
+    shp = draw(shapes())
+    x = np.asarray(draw(_array(shp)) + _offset(draw))
+    return Call((x,), {"axis": _axis_arg(draw, len(shp)), "keepdims": draw(st.booleans())})
+
+
+@st.composite
+def softmax_call(draw):
+    shp = draw(shapes(min_dims=1))
+    x = np.asarray(draw(_array(shp)) + _offset(draw))
+    return Call((x,), {"axis": _axis_arg(draw, len(shp))})
+
+
+@st.composite
+def cross_entropy_call(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    logits = np.asarray(draw(_array((n, c))) + _offset(draw))
+    labels = draw(hnp.arrays(np.intp, (n,), elements=st.integers(0, c - 1)))
+    return Call((logits, labels))
+
+
+@st.composite
+def mse_call(draw):
+    shp = draw(shapes())
+    return Call((draw(_array(shp)), draw(_array(shp))))
+
+
+def _int_or_pair(draw, lo, hi):
+    if draw(st.booleans()):
+        return draw(st.integers(lo, hi))
+    return (draw(st.integers(lo, hi)), draw(st.integers(lo, hi)))
+
+
+def _as_pair(v):
+    return (v, v) if isinstance(v, int) else v
+
+
+@st.composite
+def conv2d_call(draw):
+    n, c, o = (draw(st.integers(1, 2)) for _ in range(3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = _int_or_pair(draw, 1, 2)
+    padding = _int_or_pair(draw, 0, 1)
+    ph, pw = _as_pair(padding)
+    h = draw(st.integers(max(1, kernel[0] - 2 * ph), 5))
+    w = draw(st.integers(max(1, kernel[1] - 2 * pw), 5))
+    x = draw(_array((n, c, h, w)))
+    wt = draw(_array((o, c) + kernel))
+    b = draw(st.one_of(st.none(), _array((o,))))
+    return Call((x, wt, b), {"stride": stride, "padding": padding})
+
+
+@st.composite
+def pool_call(draw, distinct=False):
+    """A pooling call on a (N, C, H, W) or (C, H, W) input. ``distinct=True`` draws
+    values 0.5 apart, so no window has a tie (max_pool2d is not differentiable there)."""
+    lead_shape = draw(st.sampled_from([(1,), (2,), (1, 1), (2, 1), (1, 2), (2, 2)]))
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    shp = lead_shape + (h, w)
+    kernel = draw(st.one_of(st.integers(1, min(h, w)),
+                            st.tuples(st.integers(1, h), st.integers(1, w))))
+    stride = draw(st.one_of(st.none(), st.integers(1, 3),
+                            st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    if distinct:
+        size = int(np.prod(shp))
+        perm = draw(st.permutations(list(range(size))))
+        x = (np.asarray(perm, dtype=np.float64) * 0.5 - size / 4).reshape(shp)
+    else:
+        x = draw(_array(shp))
+    return Call((x, kernel), {"stride": stride})

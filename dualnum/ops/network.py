@@ -1,0 +1,745 @@
+"""Functions for neural networks: activations, softmax and friends, losses, convolution
+and pooling, each declared once next to its tangent rule.
+
+Every public function here (``dn.relu``, ``dn.conv2d``, ...) is the key of its rule in the
+table. Called with plain arrays it returns plain arrays (the primal alone); called with
+Duals it goes through :func:`dualnum.core.rules.apply`.
+
+* Activations are elementwise rules (partial derivative strings, like the ufuncs in
+  :mod:`.elementwise`): ``relu``, ``leaky_relu``, ``elu``, ``gelu``, ``sigmoid``,
+  ``softplus``, and the helpers ``erf``/``erfc`` that ``gelu`` and its partial use.
+* ``softmax``, ``log_softmax``, ``logsumexp``, ``cross_entropy`` and ``mse`` are JAX-style
+  jvps. All of them subtract the maximum before exponentiating.
+* ``conv2d`` is im2col (``sliding_window_view``) plus one GEMM (``tensordot``). Its
+  tangent is bilinear, ``conv(ẋ, w) + conv(x, ẇ)``: K batched input tangents are folded
+  into the GEMM's rows, and K weight tangents into its columns (x's windows are unfolded
+  once for all K), so no rule loops over K.
+* ``max_pool2d`` takes the tangent at each window's argmax; ``avg_pool2d`` is linear.
+
+Conventions at non-differentiable points (each is also in its rule's ``note``):
+
+* ``relu`` at 0: derivative 0 (JAX, PyTorch). ``leaky_relu`` at 0: ``negative_slope``;
+  ``elu`` at 0: ``alpha`` (both: PyTorch's ``x > 0`` test).
+* ``max_pool2d`` with ties inside a window: the whole derivative goes to the *first*
+  maximum in row-major window order (PyTorch), not shared as ``np.max`` shares it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..core.dual import Dual
+from ..core.rules import NONZERO, REAL, Interval, apply, defjvp, lead, to_shape, trailing_axes
+from .elementwise import _ENV, elementwise
+
+_NET = "network"
+
+
+def _run(rule, args, kwargs):
+    """Apply ``rule``: through the rule machinery when any argument is a Dual, otherwise
+    the primal alone (plain arrays in, plain arrays out)."""
+    for a in args:
+        if isinstance(a, Dual):
+            return apply(rule, args, kwargs)
+    return rule.primal(*args, **kwargs)
+
+
+def _float_dtype(x):
+    """The floating dtype a function of ``x`` returns (float32 stays float32)."""
+    return np.result_type(np.asarray(x).dtype, np.float32)
+
+
+# ===================================================================== erf and erfc
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
+# (1969), as in SPECFUN's CALERF: three rational approximations, accurate to a few ulp in
+# float64 (NumPy has no erf, and SciPy is not a dependency).
+_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+      3.20937758913846947e03, 1.85777706184603153e-1)
+_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+      2.84423683343917062e03)
+_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+      3.43936767414372164e03, 1.23033935480374942e03)
+_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+      6.05183413124413191e-2, 2.33520497626869185e-3)
+_INV_SQRT_PI = 5.6418958354775628695e-1
+_SMALL = 0.46875
+
+
+def _erf_small(x):
+    """erf(x) for |x| <= 0.46875."""
+    z = x * x
+    num = _A[4] * z
+    den = z
+    for i in range(3):
+        num = (num + _A[i]) * z
+        den = (den + _B[i]) * z
+    return x * (num + _A[3]) / (den + _B[3])
+
+
+def _erfc_large(y):
+    """erfc(y) for y > 0.46875."""
+    y = np.minimum(y, 40.0)  # erfc(y) underflows to 0 from y ~ 27.3; keeps inf out
+    mid = y <= 4.0
+    r = np.empty_like(y)
+    ym = y[mid]
+    num = _C[8] * ym
+    den = ym
+    for i in range(7):
+        num = (num + _C[i]) * ym
+        den = (den + _D[i]) * ym
+    r[mid] = (num + _C[7]) / (den + _D[7])
+    yb = y[~mid]
+    z = 1.0 / (yb * yb)
+    num = _P[5] * z
+    den = z
+    for i in range(4):
+        num = (num + _P[i]) * z
+        den = (den + _Q[i]) * z
+    r[~mid] = (_INV_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / yb
+    # exp(-y*y) split as exp(-s*s) * exp(-(y-s)(y+s)) with s = y rounded down to 1/16,
+    # so the rounding error of y*y is not magnified (Cody).
+    s = np.trunc(y * 16.0) / 16.0
+    return np.exp(-s * s) * np.exp(-(y - s) * (y + s)) * r
+
+
+def _erf_erfc(x, complement):
+    xa = np.asarray(x)
+    dtype = _float_dtype(xa)
+    x64 = xa.astype(np.float64).reshape(-1)
+    y = np.abs(x64)
+    out = np.full(x64.shape, np.nan)
+    small = y <= _SMALL
+    e = _erf_small(x64[small])
+    out[small] = 1.0 - e if complement else e
+    large = y > _SMALL  # NaN is in neither set and stays NaN
+    xl = x64[large]
+    r = _erfc_large(y[large])
+    if complement:
+        out[large] = np.where(xl < 0, 2.0 - r, r)
+    else:
+        v = (0.5 - r) + 0.5
+        out[large] = np.where(xl < 0, -v, v)
+    return out.reshape(xa.shape).astype(dtype, copy=False)
+
+
+def _erf_primal(x):
+    return _erf_erfc(x, False)
+
+
+def _erfc_primal(x):
+    return _erf_erfc(x, True)
+
+
+def erf(x):
+    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise.
+
+    Accurate to a few ulp in float64 (W. J. Cody's rational approximations).
+
+    >>> import numpy as np, dualnum as dn
+    >>> from dualnum.ops.network import erf
+    >>> erf(np.array([0.0, 0.5, -3.0]))
+    array([ 0.        ,  0.52049988, -0.99997791])
+    >>> float(erf(dn.Dual(np.array(0.0), np.array(1.0))).tangent)  # 2/sqrt(pi)
+    1.1283791670955126
+    """
+    return _run(_ERF, (x,), {})
+
+
+_ERF = elementwise(erf, "1.1283791670955126 * exp(-x * x)", primal=_erf_primal,
+                   domain=(REAL,), note="Cody's rational approximations (float64 accurate)")
+
+
+def erfc(x):
+    """The complementary error function ``1 - erf(x)``, elementwise, without the
+    cancellation of ``1 - erf(x)`` for large x.
+
+    >>> import numpy as np
+    >>> from dualnum.ops.network import erfc
+    >>> erfc(np.array([0.0, 10.0]))
+    array([1.00000000e+00, 2.08848758e-45])
+    """
+    return _run(_ERFC, (x,), {})
+
+
+_ERFC = elementwise(erfc, "-1.1283791670955126 * exp(-x * x)", primal=_erfc_primal,
+                    domain=(REAL,), note="Cody's rational approximations (float64 accurate)")
+
+# The partial-derivative expressions below may call erf/erfc. Both are rules, so the
+# expressions still dispatch on Duals, as everything in _ENV does.
+_ENV["erf"] = erf
+_ENV["erfc"] = erfc
+
+
+# ===================================================================== activations
+def _relu_primal(x):
+    return np.maximum(x, 0)
+
+
+def relu(x):
+    """``max(x, 0)`` elementwise. Derivative 0 at ``x == 0`` (JAX and PyTorch).
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.relu(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 2.])
+    >>> dn.relu(dn.Dual(np.array([-1.0, 0.0, 2.0]), np.ones(3))).tangent
+    array([0., 0., 1.])
+    """
+    return _run(_RELU, (x,), {})
+
+
+_RELU = elementwise(relu, "x > 0", primal=_relu_primal, domain=(NONZERO,),
+                    note="derivative 0 at x == 0 (JAX, PyTorch)")
+
+
+def _leaky_relu_primal(x, negative_slope):
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` where ``x > 0``, else ``negative_slope * x``, elementwise.
+
+    ``negative_slope`` is differentiable too (pass a Dual to learn it, as PReLU does).
+    At ``x == 0`` the derivative is ``negative_slope`` (PyTorch).
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.leaky_relu(np.array([-2.0, 3.0]), 0.1)
+    array([-0.2,  3. ])
+    >>> dn.leaky_relu(dn.Dual(np.array([-2.0, 3.0]), np.ones(2))).tangent
+    array([0.01, 1.  ])
+    """
+    return _run(_LEAKY_RELU, (x, negative_slope), {})
+
+
+_LEAKY_RELU = elementwise(
+    leaky_relu, "where(x > 0, 1, negative_slope)", "where(x > 0, 0, x)",
+    names=("x", "negative_slope"), primal=_leaky_relu_primal,
+    domain=(NONZERO, Interval(0.0, 0.5)),
+    note="at x == 0 the derivative in x is negative_slope and in negative_slope 0 (PyTorch)")
+
+
+def _elu_primal(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def elu(x, alpha=1.0):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``, elementwise.
+
+    ``alpha`` is differentiable too. At ``x == 0`` the derivative is ``alpha`` (PyTorch),
+    which is 1, continuous, for the default ``alpha=1``.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.elu(np.array([-1.0, 2.0]))
+    array([-0.63212056,  2.        ])
+    >>> dn.elu(dn.Dual(np.array([-1.0, 2.0]), np.ones(2))).tangent  # exp(-1), 1
+    array([0.36787944, 1.        ])
+    """
+    return _run(_ELU, (x, alpha), {})
+
+
+_ELU = elementwise(
+    elu, "where(x > 0, 1, y + alpha)", "where(x > 0, 0, expm1(x))", names=("x", "alpha"),
+    primal=_elu_primal, domain=(NONZERO, Interval(0.1, 2.0)),
+    note="at x == 0 the derivative in x is alpha, in alpha 0 (PyTorch's x > 0 test)")
+
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def _gelu_primal(x):
+    xa = np.asarray(x)
+    dtype = _float_dtype(xa)
+    x64 = xa.astype(np.float64)
+    # x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation for x << 0.
+    return (0.5 * x64 * _erfc_primal(-_SQRT_HALF * x64)).astype(dtype, copy=False)
+
+
+def gelu(x):
+    """Gaussian error linear unit ``x * Phi(x)``, with ``Phi`` the standard normal CDF,
+    elementwise. This is the exact (erf) form, PyTorch's default
+    (``approximate='none'``), not the tanh approximation.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.gelu(np.array([-1.0, 0.0, 1.0]))
+    array([-0.15865525,  0.        ,  0.84134475])
+    >>> float(dn.gelu(dn.Dual(np.array(0.0), np.array(1.0))).tangent)  # Phi(0)
+    0.5
+    """
+    return _run(_GELU, (x,), {})
+
+
+_GELU = elementwise(
+    gelu, f"0.5 * erfc(-{_SQRT_HALF!r} * x) + {_INV_SQRT_2PI!r} * x * exp(-0.5 * x * x)",
+    primal=_gelu_primal, domain=(REAL,), note="smooth everywhere: Phi(x) + x phi(x)")
+
+
+def _sigmoid_primal(x):
+    # exp(-|x|) never overflows; the two branches are the same function.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, elementwise, without overflow.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    >>> float(dn.sigmoid(dn.Dual(np.array(0.0), np.array(1.0))).tangent)
+    0.25
+    """
+    return _run(_SIGMOID, (x,), {})
+
+
+_SIGMOID = elementwise(sigmoid, "y * (1 - y)", primal=_sigmoid_primal, domain=(REAL,))
+
+
+def _softplus_primal(x):
+    return np.logaddexp(0, x)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``, elementwise, without overflow (no ``beta``/``threshold``:
+    this is exact where PyTorch switches to ``x`` above ``threshold=20``).
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.softplus(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.6931471805599453, 1000.0]
+    >>> float(dn.softplus(dn.Dual(np.array(0.0), np.array(1.0))).tangent)  # sigmoid(0)
+    0.5
+    """
+    return _run(_SOFTPLUS, (x,), {})
+
+
+# sigmoid(x) = exp(x - softplus(x)): the exponent is <= 0, so this never overflows.
+_SOFTPLUS = elementwise(softplus, "exp(x - y)", primal=_softplus_primal, domain=(REAL,))
+
+
+# ===================================================================== softmax family
+def _safe_max(x, axis):
+    """max over ``axis`` (kept), with infinities replaced by 0 so ``x - m`` has no
+    ``inf - inf``: rows of all ``-inf`` then give ``-inf`` and ``+inf`` gives ``inf``."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+def _logsumexp_primal(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    m = _safe_max(x, axis)
+    y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        y = np.squeeze(y, axis=axis)
+    return y
+
+
+def _logsumexp_jvp(g, y, x, axis=None, keepdims=False):
+    ax = trailing_axes(axis, np.ndim(x))
+    yk = y if keepdims else np.expand_dims(y, ax)
+    return np.sum(np.exp(x - yk) * g, axis=ax, keepdims=keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x), axis))``, computed stably (the maximum is subtracted first).
+
+    ``axis`` is an int, a tuple of ints or None (all axes), as in ``np.sum``.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.logsumexp(np.array([[1000.0, 1000.0], [0.0, -np.inf]]), axis=1)
+    array([1000.69314718,    0.        ])
+    >>> x = dn.Dual(np.array([0.0, 0.0]), np.array([1.0, 3.0]))
+    >>> float(dn.logsumexp(x).tangent)  # softmax(x) . dx = (1 + 3) / 2
+    2.0
+    """
+    return _run(_LOGSUMEXP, (x,), {"axis": axis, "keepdims": keepdims})
+
+
+_LOGSUMEXP = defjvp(logsumexp, _logsumexp_jvp, kind=_NET, primal=_logsumexp_primal,
+                    argnames=("x",), domain=lambda s: s.logsumexp_call(),
+                    text="ẏ = Σ softmax(x) ẋ")
+
+
+def _softmax_primal(x, axis=-1):
+    x = np.asarray(x)
+    e = np.exp(x - _safe_max(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_jvp(g, y, x, axis=-1):
+    ax = trailing_axes(axis, np.ndim(x))
+    return y * (g - np.sum(y * g, axis=ax, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    """``exp(x) / sum(exp(x), axis)``, computed stably. ``axis`` is an int, a tuple or
+    None.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.softmax(np.array([[1000.0, 1000.0, -np.inf]]))
+    array([[0.5, 0.5, 0. ]])
+    >>> x = dn.Dual(np.zeros(2), np.array([1.0, 0.0]))
+    >>> dn.softmax(x).tangent  # y * (dx - y . dx)
+    array([ 0.25, -0.25])
+    """
+    return _run(_SOFTMAX, (x,), {"axis": axis})
+
+
+_SOFTMAX = defjvp(softmax, _softmax_jvp, kind=_NET, primal=_softmax_primal, argnames=("x",),
+                  domain=lambda s: s.softmax_call(), text="ẏ = y (ẋ - Σ y ẋ)")
+
+
+def _log_softmax_primal(x, axis=-1):
+    x = np.asarray(x)
+    shifted = x - _safe_max(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_jvp(g, y, x, axis=-1):
+    ax = trailing_axes(axis, np.ndim(x))
+    return g - np.sum(np.exp(y) * g, axis=ax, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    """``x - logsumexp(x, axis)``, computed stably. ``axis`` is an int, a tuple or None.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.log_softmax(np.array([1e4, 0.0]))
+    array([     0., -10000.])
+    >>> x = dn.Dual(np.zeros(2), np.array([1.0, 0.0]))
+    >>> dn.log_softmax(x).tangent  # dx - softmax(x) . dx
+    array([ 0.5, -0.5])
+    """
+    return _run(_LOG_SOFTMAX, (x,), {"axis": axis})
+
+
+_LOG_SOFTMAX = defjvp(log_softmax, _log_softmax_jvp, kind=_NET, primal=_log_softmax_primal,
+                      argnames=("x",), domain=lambda s: s.softmax_call(),
+                      text="ẏ = ẋ - Σ softmax(x) ẋ")
+
+
+# ===================================================================== losses
+def _check_labels(logits, labels):
+    z = np.asarray(logits)
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be 2-D (N, C), got shape {z.shape}")
+    n, c = z.shape
+    lab = np.asarray(labels)
+    if lab.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: labels must be integer class indices, got dtype "
+                         f"{lab.dtype} (shape {lab.shape})")
+    if lab.shape != (n,):
+        raise ValueError(f"cross_entropy: labels shape {lab.shape} does not match logits "
+                         f"shape {z.shape}: expected ({n},)")
+    bad = (lab < 0) | (lab >= c)
+    if np.any(bad):
+        raise ValueError(f"cross_entropy: labels must be in [0, {c}) for logits shape "
+                         f"{z.shape}, got {sorted(set(lab[bad].tolist()))}")
+    return z, lab
+
+
+def _cross_entropy_primal(logits, labels):
+    z, lab = _check_labels(logits, labels)
+    m = _safe_max(z, -1)
+    picked = np.take_along_axis(z, lab[:, None], axis=1)
+    # (m - z_label) + log Σ exp(z - m): the large terms cancel before they are added
+    losses = (m - picked) + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
+    return np.asarray(np.mean(losses))
+
+
+def _cross_entropy_jvp(g, y, logits, labels):
+    z = logits
+    lab = np.asarray(labels)
+    e = np.exp(z - _safe_max(z, -1))
+    p = e / np.sum(e, axis=-1, keepdims=True)
+    t = np.sum(p * g, axis=-1) - g[..., np.arange(z.shape[0]), lab]
+    return np.mean(t, axis=-1)
+
+
+def cross_entropy(logits, labels):
+    """Softmax cross-entropy, averaged over the batch: ``mean_n(logsumexp(z_n) -
+    z_n[labels_n])``, fused and stable (no overflow at logits of ±1e4).
+
+    ``logits`` has shape (N, C); ``labels`` holds N integer class indices in
+    ``[0, C)`` (not differentiated). Returns a 0-d array.
+
+    >>> import numpy as np, dualnum as dn
+    >>> z = np.array([[1e4, -1e4], [0.0, 0.0]])
+    >>> dn.cross_entropy(z, np.array([0, 1]))  # (0 + log 2) / 2
+    array(0.34657359)
+    >>> d = dn.Dual(z, np.array([[0.0, 0.0], [1.0, 0.0]]))
+    >>> float(dn.cross_entropy(d, np.array([0, 1])).tangent)  # (0 + 0.5) / 2
+    0.25
+    """
+    return _run(_CROSS_ENTROPY, (logits, labels), {})
+
+
+_CROSS_ENTROPY = defjvp(
+    cross_entropy, _cross_entropy_jvp, None, kind=_NET, primal=_cross_entropy_primal,
+    argnames=("logits", "labels"), domain=lambda s: s.cross_entropy_call(),
+    note="labels are integer class indices and are not differentiated",
+    text="ẏ = mean_n(Σ_c softmax(z)_nc ż_nc - ż_n[label_n])")
+
+
+def _check_same_shape(pred, target):
+    if np.shape(pred) != np.shape(target):
+        raise ValueError(f"mse: pred shape {np.shape(pred)} and target shape "
+                         f"{np.shape(target)} differ (mse does not broadcast)")
+
+
+def _mse_primal(pred, target):
+    _check_same_shape(pred, target)
+    d = np.subtract(pred, target)
+    return np.asarray(np.mean(d * d))
+
+
+def _mse_jvp_pred(g, y, pred, target):
+    d = np.subtract(pred, target)
+    return 2 * np.mean(d * g, axis=trailing_axes(None, d.ndim))
+
+
+def _mse_jvp_target(g, y, pred, target):
+    return -_mse_jvp_pred(g, y, pred, target)
+
+
+def mse(pred, target):
+    """Mean squared error ``mean((pred - target) ** 2)``, a 0-d array. Both arguments
+    are differentiable and must have the same shape (no broadcasting, which would
+    silently turn an (N, 1) and an (N,) into N x N differences).
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.mse(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+    array(2.5)
+    >>> p = dn.Dual(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    >>> float(dn.mse(p, np.zeros(2)).tangent)  # 2 * mean(d * dp)
+    1.0
+    """
+    return _run(_MSE, (pred, target), {})
+
+
+_MSE = defjvp(mse, _mse_jvp_pred, _mse_jvp_target, kind=_NET, primal=_mse_primal,
+              argnames=("pred", "target"), domain=lambda s: s.mse_call(),
+              text="ẏ = 2 mean((p - t)(ṗ - ṫ))")
+
+
+# ===================================================================== conv2d
+def _pair(v, what, minimum):
+    """An int or a pair of ints as a pair, each at least ``minimum``."""
+    vals = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) \
+        if isinstance(v, (tuple, list)) else None
+    if vals is None or len(vals) != 2 or not all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in vals):
+        raise ValueError(f"{what} must be an int or a pair of ints, got {v!r}")
+    if min(vals) < minimum:
+        raise ValueError(f"{what} must be at least {minimum}, got {v!r}")
+    return int(vals[0]), int(vals[1])
+
+
+def _windows(x, kernel, stride, padding=(0, 0)):
+    """im2col as a view: the (kh, kw) windows of x's last two axes, taken every
+    ``stride``, shape ``x.shape[:-2] + (Ho, Wo, kh, kw)``. Zero ``padding`` is a copy."""
+    ph, pw = padding
+    if ph or pw:
+        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
+    v = sliding_window_view(x, kernel, axis=(-2, -1))
+    return v[..., ::stride[0], ::stride[1], :, :]
+
+
+def _out_size(what, shape, kernel, stride, padding=(0, 0)):
+    """(Ho, Wo), or ValueError when the kernel does not fit the (padded) input."""
+    h, w = shape[-2] + 2 * padding[0], shape[-1] + 2 * padding[1]
+    if kernel[0] > h or kernel[1] > w:
+        pad = f" (padded by {padding})" if any(padding) else ""
+        raise ValueError(f"{what}: kernel size {kernel} does not fit an input of shape "
+                         f"{tuple(shape)}{pad}: its spatial size is ({h}, {w})")
+    return (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
+
+
+def _conv(x, w, stride, padding):
+    """conv of x (..., C, H, W) with w (O, C, kh, kw): all leading axes of x (batch N and
+    any tangent batch K) are rows of one GEMM. Returns (..., O, Ho, Wo)."""
+    win = _windows(x, w.shape[-2:], stride, padding)  # (..., C, Ho, Wo, kh, kw)
+    out = np.tensordot(win, w, axes=([-5, -2, -1], [1, 2, 3]))  # (..., Ho, Wo, O)
+    return np.moveaxis(out, -1, -3)
+
+
+def _conv_params(x, w, b, stride, padding):
+    xs, ws = np.shape(x), np.shape(w)
+    if len(xs) != 4:
+        raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {xs}")
+    if len(ws) != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (O, C, kH, kW), got shape {ws}")
+    if xs[1] != ws[1]:
+        raise ValueError(f"conv2d: input shape {xs} has {xs[1]} channels but weight shape "
+                         f"{ws} expects {ws[1]}")
+    if b is not None and np.shape(b) != (ws[0],):
+        raise ValueError(f"conv2d: bias shape {np.shape(b)} does not match weight shape "
+                         f"{ws}: expected ({ws[0]},)")
+    s = _pair(stride, "conv2d: stride", 1)
+    p = _pair(padding, "conv2d: padding", 0)
+    _out_size("conv2d", xs, ws[2:], s, p)
+    return s, p
+
+
+def _conv2d_primal(x, w, b=None, stride=1, padding=0):
+    s, p = _conv_params(x, w, b, stride, padding)
+    out = _conv(np.asarray(x), np.asarray(w), s, p)
+    if b is not None:
+        out = out + np.reshape(b, (-1, 1, 1))
+    return np.ascontiguousarray(out)
+
+
+def _conv2d_jvp_x(g, y, x, w, b=None, stride=1, padding=0):
+    # g: (K..., N, C, H, W) -> one GEMM with K*N*Ho*Wo rows
+    return _conv(g, np.asarray(w), _pair(stride, "stride", 1), _pair(padding, "padding", 0))
+
+
+def _conv2d_jvp_w(g, y, x, w, b=None, stride=1, padding=0):
+    # g: (K..., O, C, kh, kw). x is unfolded once; the K weight tangents are the columns
+    # of one GEMM: (N*Ho*Wo, C*kh*kw) @ (C*kh*kw, K*O).
+    nb = g.ndim - 4
+    win = _windows(np.asarray(x), g.shape[-2:], _pair(stride, "stride", 1),
+                   _pair(padding, "padding", 0))  # (N, C, Ho, Wo, kh, kw)
+    t = np.tensordot(win, g, axes=([1, 4, 5], [nb + 1, nb + 2, nb + 3]))  # N,Ho,Wo,K..,O
+    return np.transpose(t, list(range(3, 3 + nb)) + [0, 3 + nb, 1, 2])
+
+
+def _conv2d_jvp_b(g, y, x, w, b=None, stride=1, padding=0):
+    gl = lead(g, b)
+    return to_shape(g.reshape(gl + (1, -1, 1, 1)), gl, y.shape)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as PyTorch's ``conv2d``) of NCHW images ``x``
+    with OIHW weights ``w``, plus an optional bias ``b`` of shape (O,).
+
+    ``stride`` (>= 1) and ``padding`` (zeros, >= 0) are ints or (height, width) pairs.
+    Output shape: ``(N, O, (H + 2 ph - kh) // sh + 1, (W + 2 pw - kw) // sw + 1)``.
+    Computed as im2col (a strided view) and one GEMM, tangents included.
+
+    >>> import numpy as np, dualnum as dn
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> w = np.ones((1, 1, 2, 2))
+    >>> dn.conv2d(x, w, np.array([0.5]), stride=2)
+    array([[[[10.5, 18.5],
+             [42.5, 50.5]]]])
+    >>> dn.conv2d(x, w, padding=1).shape
+    (1, 1, 5, 5)
+    >>> y = dn.conv2d(x, dn.Dual(w, np.ones((1, 1, 2, 2))), stride=2)  # d/dw: window sums
+    >>> y.tangent
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    """
+    return _run(_CONV2D, (x, w, b), {"stride": stride, "padding": padding})
+
+
+_CONV2D = defjvp(
+    conv2d, _conv2d_jvp_x, _conv2d_jvp_w, _conv2d_jvp_b, kind=_NET, primal=_conv2d_primal,
+    argnames=("x", "w", "b"), domain=lambda s: s.conv2d_call(),
+    text="ẏ = conv(ẋ, w) + conv(x, ẇ) + ḃ")
+
+
+# ===================================================================== pooling
+def _pool_params(what, x, kernel_size, stride):
+    shape = np.shape(x)
+    if len(shape) not in (3, 4):
+        raise ValueError(f"{what}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got "
+                         f"shape {shape}")
+    k = _pair(kernel_size, f"{what}: kernel_size", 1)
+    s = k if stride is None else _pair(stride, f"{what}: stride", 1)
+    _out_size(what, shape, k, s)
+    return k, s
+
+
+def _max_pool2d_primal(x, kernel_size, stride=None):
+    k, s = _pool_params("max_pool2d", x, kernel_size, stride)
+    return np.max(_windows(np.asarray(x), k, s), axis=(-2, -1))
+
+
+def _argmax_flat(x, k, s):
+    """For every window, the index into x's flattened (H*W) plane of its first maximum
+    in row-major window order; shape ``x.shape[:-2] + (Ho * Wo,)``."""
+    win = _windows(x, k, s)
+    ho, wo = win.shape[-4:-2]
+    a = np.argmax(win.reshape(win.shape[:-2] + (k[0] * k[1],)), axis=-1)  # first max
+    rows = np.arange(ho)[:, None] * s[0] + a // k[1]
+    cols = np.arange(wo)[None, :] * s[1] + a % k[1]
+    return (rows * x.shape[-1] + cols).reshape(x.shape[:-2] + (ho * wo,))
+
+
+def _max_pool2d_jvp(g, y, x, kernel_size, stride=None):
+    k = _pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else _pair(stride, "stride", 1)
+    idx = _argmax_flat(np.asarray(x), k, s)
+    gl = lead(g, x)
+    gf = g.reshape(g.shape[:-2] + (-1,))
+    t = np.take_along_axis(gf, idx.reshape((1,) * len(gl) + idx.shape), axis=-1)
+    return t.reshape(gl + y.shape)
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """Max over ``kernel_size`` windows of the last two axes of a (N, C, H, W) or
+    (C, H, W) input, taken every ``stride`` (default: ``kernel_size``), no padding.
+    Windows that would run past the edge are dropped (PyTorch's floor mode); a kernel
+    larger than the input is a ValueError.
+
+    The tangent is the input tangent at each window's argmax; on ties it is taken at the
+    *first* maximum in row-major window order (as PyTorch does).
+
+    >>> import numpy as np, dualnum as dn
+    >>> x = np.array([[[1.0, 5.0, 2.0], [3.0, 4.0, 0.0], [7.0, 6.0, 8.0]]])
+    >>> dn.max_pool2d(x, 2, stride=1)
+    array([[[5., 5.],
+            [7., 8.]]])
+    >>> dn.max_pool2d(dn.Dual(x, x * 10), 2, stride=1).tangent
+    array([[[50., 50.],
+            [70., 80.]]])
+    """
+    return _run(_MAX_POOL2D, (x, kernel_size), {"stride": stride})
+
+
+_MAX_POOL2D = defjvp(
+    max_pool2d, _max_pool2d_jvp, kind=_NET, primal=_max_pool2d_primal,
+    argnames=("x",), domain=lambda s: s.pool_call(distinct=True),
+    note="ties: the derivative goes to the first maximum in row-major window order "
+         "(PyTorch); tests draw tie-free inputs",
+    text="ẏ = ẋ at each window's argmax")
+
+
+def _avg_pool2d_primal(x, kernel_size, stride=None):
+    k, s = _pool_params("avg_pool2d", x, kernel_size, stride)
+    return np.mean(_windows(np.asarray(x), k, s), axis=(-2, -1))
+
+
+def _avg_pool2d_jvp(g, y, x, kernel_size, stride=None):
+    k = _pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else _pair(stride, "stride", 1)
+    return np.mean(_windows(g, k, s), axis=(-2, -1))
+
+
+def avg_pool2d(x, kernel_size, stride=None):
+    """Mean over ``kernel_size`` windows of the last two axes of a (N, C, H, W) or
+    (C, H, W) input, taken every ``stride`` (default: ``kernel_size``), no padding.
+    Windows that would run past the edge are dropped (PyTorch's floor mode); a kernel
+    larger than the input is a ValueError. Linear, so the tangent is pooled the same way.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.avg_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+    return _run(_AVG_POOL2D, (x, kernel_size), {"stride": stride})
+
+
+_AVG_POOL2D = defjvp(avg_pool2d, _avg_pool2d_jvp, kind=_NET, primal=_avg_pool2d_primal,
+                     argnames=("x",), domain=lambda s: s.pool_call(),
+                     text="ẏ = avg_pool(ẋ)")
+
+__all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp",
+           "softmax", "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d",
+           "avg_pool2d", "erf", "erfc"]

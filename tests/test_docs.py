@@ -1,0 +1,29 @@
+"""Docs that are generated from the code must match it."""
+import subprocess
+import sys
+from pathlib import Path
+
+from dualnum import _coverage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_coverage_table_is_fresh():
+    text = _coverage.README.read_text()
+    assert _coverage.updated(text) == text, \
+        "README.md's op coverage table is stale: run python -m dualnum._coverage"
+
+
+def test_readme_opens_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0].strip() for b in text.split("```sh\n")[1:3]]
+    assert blocks[0].startswith("pip install .")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert blocks[1] in ci, ".ci/run must run the README's test command exactly"
+
+
+def test_quickstart_example_runs():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "agrees with finite differences" in out.stdout
