@@ -31,9 +31,9 @@ __all__ = [
 
 
 def __getattr__(name):
-    # Subpackages that pull in optional dependencies load on first use.
-    if name == "testing":
+    # Subpackages load on first use, so `import dualnum` stays fast.
+    if name in ("testing", "nn", "optim"):
         import importlib
 
-        return importlib.import_module(".testing", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'dualnum' has no attribute {name!r}")

@@ -154,3 +154,13 @@ class TestCheckJvp:
 
     def test_passes_a_right_one(self):
         dn.testing.check_jvp(lambda x: np.exp(np.sin(x)), (np.linspace(0, 1, 4),))
+
+
+def test_namedtuple_pytrees_round_trip():
+    from collections import namedtuple
+
+    P = namedtuple("P", "w b")
+    p = P(np.ones(2), np.zeros(2))
+    y, t = dn.jvp(lambda p: P(p.w * 2, p.b + p.w), (p,), (P(np.ones(2), np.ones(2)),))
+    assert isinstance(y, P) and isinstance(t, P)
+    np.testing.assert_array_equal(t.b, [2.0, 2.0])

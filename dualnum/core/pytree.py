@@ -18,7 +18,7 @@ def flatten(tree):
 
 
 def _flatten(t, leaves):
-    if isinstance(t, (tuple, list)) and not _is_namedtuple_like_array(t):
+    if isinstance(t, (tuple, list)):
         return (type(t), tuple(_flatten(x, leaves) for x in t))
     if isinstance(t, dict):
         keys = tuple(t.keys())
@@ -27,10 +27,6 @@ def _flatten(t, leaves):
         return (None,)
     leaves.append(t)
     return _LEAF
-
-
-def _is_namedtuple_like_array(t):
-    return False
 
 
 def unflatten(treedef, leaves):
@@ -51,7 +47,9 @@ def _unflatten(d, it):
     if kind is dict:
         return {k: _unflatten(c, it) for k, c in zip(d[1], d[2])}
     vals = [_unflatten(c, it) for c in d[1]]
-    return kind(vals) if kind in (list, tuple) else kind(*vals)
+    if hasattr(kind, "_fields"):  # namedtuple: built from positional fields
+        return kind(*vals)
+    return kind(vals)
 
 
 def tree_map(f, tree, *rest):

@@ -173,8 +173,10 @@ def _apply_elementwise(rule, args):
     tangents = []
     k = None
     any_t = False
+    any_dual = False
     for a in args:
         if type(a) is Dual:
+            any_dual = True
             primals.append(a.primal)
             t = a._tangent
             tangents.append(t)
@@ -201,6 +203,8 @@ def _apply_elementwise(rule, args):
         out = rule.primal(*primals)
     except ValueError:
         return None  # the slow path turns broadcasting errors into ShapeError
+    if not any_dual:
+        return out
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if out.dtype.kind != "f":
@@ -288,30 +292,35 @@ def apply(rule, args, kwargs):
         # Integer/bool results (e.g. np.sign of an int) carry no derivative; the inputs
         # were floats, so this only happens for ops that return indices.
         return out
-    if rule.tangent is not None:
-        t = None
-        if any(t_ is not None for t_ in tangents):
-            t = rule.tangent(out, primals, tangents, kwargs)
-    else:
-        t = None
-        for i in range(n):
-            g = tangents[i]
-            if g is None:
-                continue
-            jvp = rule.jvps[i] if i < len(rule.jvps) else None
-            if jvp is None:
-                raise TypeError(
-                    f"{rule.name}: argument {i} ({_argname(rule, i)}) is not differentiable "
-                    f"but was given a tangent"
-                )
-            term = jvp(g, out, *primals, **kwargs)
-            if term is None:
-                continue
-            t = term if t is None else t + term
+    t = tangent_of(rule, out, primals, tangents, kwargs)
     res = Dual._new(out, _fix(t, out), k)
     if _tracer is not None:
         _tracer.record(rule, args, kwargs, res)
     return res
+
+
+def tangent_of(rule, out, primals, tangents, kwargs):
+    """The output's tangent from the arguments' tangents (None entries are symbolic
+    zeros), by the rule's tangent function or the sum of its per-argument jvps. Works
+    with arrays and with Duals in place of arrays (nested duals)."""
+    if all(g is None for g in tangents):
+        return None
+    if rule.tangent is not None:
+        return rule.tangent(out, primals, tangents, kwargs or {})
+    t = None
+    for i, g in enumerate(tangents):
+        if g is None:
+            continue
+        jvp = rule.jvps[i] if i < len(rule.jvps) else None
+        if jvp is None:
+            raise TypeError(
+                f"{rule.name}: argument {i} ({_argname(rule, i)}) is not differentiable "
+                f"but was given a tangent"
+            )
+        term = jvp(g, out, *primals, **(kwargs or {}))
+        if term is not None:
+            t = term if t is None else t + term
+    return t
 
 
 def _fix(t, out):
@@ -416,7 +425,8 @@ def to_shape(t, g_lead, shape):
     want = tuple(g_lead) + tuple(shape)
     if t.shape == want:
         return t
-    return np.array(np.broadcast_to(t, want))
+    b = np.broadcast_to(t, want)
+    return np.array(b) if type(b) is np.ndarray else b  # Duals are values already
 
 
 def defjvp(fn, *jvps, kind, domain=None, note="", name=None, argnames=(), text="",

@@ -164,22 +164,20 @@ def _cumsum_jvp(g, y, a, axis=None, dtype=None):
 def _cumprod_jvp(g, y, a, axis=None, dtype=None):
     g, ax = _scan_axis(g, a, axis)
     x = np.reshape(a, (-1,)) if axis is None else a
+    n = np.shape(x)[ax] if np.ndim(x) else 1
     xa = x.primal if hasattr(x, "primal") else np.asarray(x)
-    if np.all(np.abs(xa) >= np.sqrt(np.finfo(xa.dtype).tiny)):
-        # y_i Σ_{j<=i} ẋ_j / x_j, fine while 1/x cannot overflow
+    if n > 64 and np.all(np.abs(xa) >= np.sqrt(np.finfo(xa.dtype).tiny)):
+        # y_i Σ_{j<=i} ẋ_j / x_j: one vectorised pass, fine while 1/x cannot overflow
         return y * np.cumsum(g / x, axis=ax)
-    # Exact at zeros: d y_i = Σ_{j<=i} ẋ_j Π_{k<=i, k≠j} x_k, as an (n, n) triangle.
-    xm = np.moveaxis(x, ax, -1)
-    gm = np.moveaxis(g, ax, -1)
-    n = xm.shape[-1]
-    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    # factor[..., i, j, k] = x_k if k <= i and k != j else 1
-    k = np.arange(n)
-    use = (k[None, None, :] <= i[..., None]) & (k[None, None, :] != j[..., None])
-    f = np.where(use, xm[..., None, None, :], 1.0)
-    w = np.where(j <= i, np.prod(f, axis=-1), 0.0)  # [..., i, j]
-    t = np.sum(w * gm[..., None, :], axis=-1)
-    return np.moveaxis(t, -1, ax)
+    # Exact everywhere (zeros included): ẏ_i = x_i ẏ_{i-1} + y_{i-1} ẋ_i, a scan along
+    # the axis with no division.
+    xm, ym, gm = np.moveaxis(x, ax, 0), np.moveaxis(y, ax, 0), np.moveaxis(g, ax, 0)
+    d = gm[0]
+    out = [d]
+    for i in range(1, n):
+        d = d * xm[i] + ym[i - 1] * gm[i]
+        out.append(d)
+    return np.moveaxis(np.stack(out), 0, ax)
 
 
 def _scan_primal(fn):
