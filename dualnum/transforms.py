@@ -47,7 +47,8 @@ def _make_duals(primals, tangents, batched):
         if t is None:
             duals.append((path, pa, None))
             continue
-        ta = np.asarray(t)
+        # Structured tangents (dualnum.lowrank) stay factored; they carry shape and dtype.
+        ta = t if getattr(t, "is_structured_tangent", False) else np.asarray(t)
         if ta.dtype.kind not in "fiub":
             raise TypeError(f"tangents{path} has dtype {ta.dtype}; tangents must be real numbers")
         if batched:
@@ -66,7 +67,7 @@ def _make_duals(primals, tangents, batched):
             raise ShapeError(
                 f"tangents{path} has shape {ta.shape} but primals{path} has shape {pa.shape}"
             )
-        duals.append((path, pa, ta.astype(pa.dtype, copy=False)))
+        duals.append((path, pa, ta if ta.dtype == pa.dtype else ta.astype(pa.dtype)))
     if batched and k is None:
         raise ShapeError("batched=True needs at least one tangent to take K from")
     leaves = [Dual._new(pa, ta, k) for _, pa, ta in duals]
@@ -271,7 +272,8 @@ def derivative(f):
     return d
 
 
-def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal"):
+def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal", clip=None,
+                     dense=True):
     """Forward gradient (Baydin et al. 2022): ``(f(params), mean_k (∇f·v_k) v_k)``.
 
     Draws K = ``n_directions`` random tangents ``v_k`` with E[v vᵀ] = I and pushes all of
@@ -286,4 +288,5 @@ def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal"):
     """
     from .fg import forward_gradient as _fg
 
-    return _fg(f, params, rng=rng, n_directions=n_directions, distribution=distribution)
+    return _fg(f, params, rng=rng, n_directions=n_directions, distribution=distribution,
+               clip=clip, dense=dense)

@@ -62,7 +62,8 @@ class Dual:
         if tangent is not None:
             if isinstance(tangent, Dual):
                 raise TypeError("a Dual's tangent must be an array, not a Dual")
-            t = np.asarray(tangent)
+            structured = getattr(tangent, "is_structured_tangent", False)
+            t = tangent if structured else np.asarray(tangent)
             if t.dtype.kind not in "fiub":
                 raise DTypeError(f"tangent must be real numbers, got dtype {t.dtype}")
             want = ((t.shape[0],) if batched and t.ndim else ()) + p.shape
@@ -76,7 +77,7 @@ class Dual:
                     f"tangent shape {t.shape} does not match primal shape {p.shape}"
                     + (" (batched: expected (K,) + primal shape)" if batched else "")
                 )
-            tangent = t.astype(p.dtype, copy=False)
+            tangent = t if structured and t.dtype == p.dtype else t.astype(p.dtype, copy=False)
             if batched:
                 k = t.shape[0]
         elif batched:
@@ -98,10 +99,13 @@ class Dual:
     @property
     def tangent(self):
         """The tangent as an ndarray; a symbolic zero reads as zeros."""
-        if self._tangent is None:
+        t = self._tangent
+        if t is None:
             lead = () if self._k is None else (self._k,)
             return np.zeros(lead + self.primal.shape, self.primal.dtype)
-        return self._tangent
+        if type(t) is not np.ndarray:
+            return np.asarray(t)  # a structured tangent, materialised
+        return t
 
     @property
     def is_symbolic_zero(self):

@@ -324,13 +324,16 @@ def tangent_of(rule, out, primals, tangents, kwargs):
 
 
 def _fix(t, out):
-    """Tangent with the output's dtype; None stays a symbolic zero."""
+    """Tangent with the output's dtype; None stays a symbolic zero, and structured
+    tangents (dualnum.lowrank) keep their factored form."""
     if t is None:
         return None
     if isinstance(t, np.ndarray):
         if t.dtype != out.dtype:
             t = t.astype(out.dtype)
         return t
+    if getattr(t, "is_structured_tangent", False):
+        return t if t.dtype == out.dtype else t.astype(out.dtype)
     if _is_dual(t):  # nested duals: tangent rule evaluated on Duals
         return t
     return np.asarray(t, out.dtype)

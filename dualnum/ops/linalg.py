@@ -16,7 +16,7 @@ from ..core.rules import align, defjvp, lead, trailing_axes
 def stacked_matmul(x, w):
     """``x @ w`` for x with any leading axes and a 2-D w, as one GEMM when x is
     contiguous (NumPy would loop over the leading axes, one small GEMM each)."""
-    if w.ndim == 2 and x.ndim > 2 and x.flags.c_contiguous:
+    if w.ndim == 2 and x.ndim > 2 and type(x) is np.ndarray and x.flags.c_contiguous:
         return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
     return np.matmul(x, w)
 

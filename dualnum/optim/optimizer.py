@@ -178,13 +178,18 @@ class Optimizer:
         for name, (p, g) in zip(self._names, _paired_leaves(self.params, grads)):
             if g is None:
                 continue
-            g = np.asarray(g)
+            structured = getattr(g, "is_structured_tangent", False)
+            if structured and not self._takes_structured():
+                g = np.asarray(g)  # materialise factored estimates this update cannot use
+                structured = False
+            if not structured:
+                g = np.asarray(g)
             if g.shape != p.shape:
                 raise ShapeError(f"grads[{name!r}] has shape {g.shape} but the parameter has "
                                  f"shape {p.shape}")
             if g.dtype.kind not in "fiub":
                 raise TypeError(f"grads[{name!r}] has dtype {g.dtype}; gradients must be real")
-            work.append((name, p, g.astype(p.dtype, copy=False)))
+            work.append((name, p, g if structured else g.astype(p.dtype, copy=False)))
         lr = self.current_lr
         for name, p, g in work:
             self._update(name, p, g, lr)
@@ -192,6 +197,10 @@ class Optimizer:
 
     def _update(self, name, p, g, lr):
         raise NotImplementedError
+
+    def _takes_structured(self):
+        """Whether _update applies factored (LowRank) gradients without densifying."""
+        return False
 
     def _required_state(self):
         """The state keys each parameter has once it has been stepped."""
@@ -316,7 +325,17 @@ class SGD(Optimizer):
     def _required_state(self):
         return {"momentum_buffer"} if self.momentum else set()
 
+    def _takes_structured(self):
+        # Plain SGD (the paper's Algorithm 1) applies a rank-K estimate in one fused
+        # pass; momentum and weight decay need the dense gradient.
+        return not self.momentum and not self.weight_decay
+
     def _update(self, name, p, g, lr):
+        if getattr(g, "is_structured_tangent", False):
+            from ..kernels.update import subtract_low_rank
+
+            subtract_low_rank(p, g, lr)
+            return
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum:

@@ -1,0 +1,29 @@
+"""Parameter-update kernels."""
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._jit import kernel
+
+
+@kernel
+def _rank_update(w, a, b, scale):
+    # w -= scale * Σ_k a[k] ⊗ b[k], in one pass over w (rows split across threads)
+    n, m = w.shape
+    for i in prange(n):
+        for k in range(a.shape[0]):
+            c = scale * a[k, i]
+            for j in range(m):
+                w[i, j] -= c * b[k, j]
+
+
+def subtract_low_rank(w, low_rank, scale):
+    """In place: ``w -= scale * low_rank`` for a summed :class:`~dualnum.lowrank.LowRank`,
+    without forming the dense matrix. Falls back to NumPy for non-contiguous ``w``."""
+    a = low_rank.a.astype(w.dtype, copy=False)
+    b = low_rank.b.astype(w.dtype, copy=False)
+    if w.ndim != 2 or not w.flags.c_contiguous or w.dtype.kind != "f":
+        w -= scale * (a.T @ b)
+        return
+    _rank_update(w.size, w, np.ascontiguousarray(a), np.ascontiguousarray(b), w.dtype.type(scale))
