@@ -15,6 +15,9 @@ from .core.dual import Dual
 from .core.errors import (BatchMismatchError, DomainError, DTypeError, ShapeError,
                           TreeMismatchError)
 from .core.rules import table as rules_table
+from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
+                          log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
+                          softplus)
 from .transforms import derivative, forward_gradient, grad, jacfwd, jvp
 
 _kernels.install()
@@ -27,12 +30,14 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "Dual", "jvp", "jacfwd", "grad", "derivative", "forward_gradient", "rules_table",
     "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
+    "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
+    "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d",
 ]
 
 
 def __getattr__(name):
     # Subpackages load on first use, so `import dualnum` stays fast.
-    if name in ("testing", "nn", "optim"):
+    if name in ("testing", "nn", "optim", "train", "diagnostics"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

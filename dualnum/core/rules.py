@@ -110,6 +110,8 @@ class Rule:
 
 
 def register(rule, *aliases):
+    if rule.name in _BY_NAME and _BY_NAME[rule.name] is not rule:
+        raise RuntimeError(f"two rules named {rule.name!r}")
     for key in (rule.fn,) + tuple(aliases):
         if key in _TABLE and _TABLE[key] is not rule:
             raise RuntimeError(f"two rules for {qualname(key)}")
@@ -230,6 +232,7 @@ def apply(rule, args, kwargs):
     if rule.normalize is not None:
         args, kwargs = rule.normalize(args, kwargs)
     elif kwargs and rule.argnames:
+        kwargs = dict(kwargs)  # never change the caller's dict
         args = _move_kwargs(rule, args, kwargs)
     n = len(args)
     primals = list(args)
@@ -268,7 +271,7 @@ def apply(rule, args, kwargs):
     try:
         out = rule.primal(*primals, **kwargs)
     except ValueError as e:
-        if "broadcast" in str(e):
+        if str(e).startswith("operands could not be broadcast"):  # NumPy's own message
             shapes = [np.shape(p) for p in primals if not isinstance(p, (list, str))]
             raise ShapeError(
                 f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
@@ -351,6 +354,8 @@ def _argname(rule, i):
 
 
 def _move_kwargs(rule, args, kwargs):
+    """Move keyword arguments named in ``rule.argnames`` to their positions. ``kwargs``
+    is apply()'s own copy."""
     names = rule.argnames
     moved = [k for k in kwargs if k in names]
     if not moved:

@@ -40,8 +40,8 @@ def _make_fused(rule, fuse_primal, variants):
     primal = rule.primal
     ndarray = np.ndarray
     f32, f64 = _FLOATS
-    # Kernels by which arguments carry a tangent, e.g. (True, False) -> multiply__a.
-    by_mask = {tuple(n in mask for n in rule.argnames): k for mask, k in variants.items()}
+    # Kernels by which arguments carry a tangent, e.g. (True, False) -> multiply__10.
+    by_mask = variants
 
     def fused(primals, tangents):
         # Decided with a handful of type and shape tests, since this runs on every

@@ -13,7 +13,7 @@ PLANS = {}
 
 
 @kernel
-def add__a(a, b, t_a, y_nd, ty_nd):
+def add__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -28,7 +28,7 @@ def add__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def add__b(a, b, t_b, y_nd, ty_nd):
+def add__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -43,7 +43,7 @@ def add__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def add__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def add__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -57,11 +57,11 @@ def add__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = ld(t_a, i) + ld(t_b, i)
 
-PLANS['add'] = (True, {'a': add__a, 'b': add__b, 'ab': add__ab})
+PLANS['add'] = (True, {(True, False): add__10, (False, True): add__01, (True, True): add__11})
 
 
 @kernel
-def subtract__a(a, b, t_a, y_nd, ty_nd):
+def subtract__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -76,7 +76,7 @@ def subtract__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def subtract__b(a, b, t_b, y_nd, ty_nd):
+def subtract__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -91,7 +91,7 @@ def subtract__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def subtract__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def subtract__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -105,11 +105,11 @@ def subtract__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = ld(t_a, i) + -ld(t_b, i)
 
-PLANS['subtract'] = (True, {'a': subtract__a, 'b': subtract__b, 'ab': subtract__ab})
+PLANS['subtract'] = (True, {(True, False): subtract__10, (False, True): subtract__01, (True, True): subtract__11})
 
 
 @kernel
-def multiply__a(a, b, t_a, y_nd, ty_nd):
+def multiply__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -124,7 +124,7 @@ def multiply__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def multiply__b(a, b, t_b, y_nd, ty_nd):
+def multiply__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -139,7 +139,7 @@ def multiply__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def multiply__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def multiply__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -153,11 +153,11 @@ def multiply__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (b_) * ld(t_a, i) + (a_) * ld(t_b, i)
 
-PLANS['multiply'] = (True, {'a': multiply__a, 'b': multiply__b, 'ab': multiply__ab})
+PLANS['multiply'] = (True, {(True, False): multiply__10, (False, True): multiply__01, (True, True): multiply__11})
 
 
 @kernel
-def divide__a(a, b, t_a, y_nd, ty_nd):
+def divide__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -172,7 +172,7 @@ def divide__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def divide__b(a, b, t_b, y_nd, ty_nd):
+def divide__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -187,7 +187,7 @@ def divide__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def divide__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def divide__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -201,11 +201,11 @@ def divide__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (1 / b_) * ld(t_a, i) + (-y_ / b_) * ld(t_b, i)
 
-PLANS['divide'] = (True, {'a': divide__a, 'b': divide__b, 'ab': divide__ab})
+PLANS['divide'] = (True, {(True, False): divide__10, (False, True): divide__01, (True, True): divide__11})
 
 
 @kernel
-def negative__x(x, t_x, y_nd, ty_nd):
+def negative__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -216,11 +216,11 @@ def negative__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = -ld(t_x, i)
 
-PLANS['negative'] = (True, {'x': negative__x})
+PLANS['negative'] = (True, {(True,): negative__1})
 
 
 @kernel
-def square__x(x, t_x, y_nd, ty_nd):
+def square__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -231,11 +231,11 @@ def square__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (2 * x_) * ld(t_x, i)
 
-PLANS['square'] = (True, {'x': square__x})
+PLANS['square'] = (True, {(True,): square__1})
 
 
 @kernel
-def sqrt__x(x, t_x, y_nd, ty_nd):
+def sqrt__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -246,11 +246,11 @@ def sqrt__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (0.5 / y_) * ld(t_x, i)
 
-PLANS['sqrt'] = (True, {'x': sqrt__x})
+PLANS['sqrt'] = (True, {(True,): sqrt__1})
 
 
 @kernel
-def cbrt__x(x, t_x, y_nd, ty_nd):
+def cbrt__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -260,11 +260,11 @@ def cbrt__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (1 / (3 * y_ * y_)) * ld(t_x, i)
 
-PLANS['cbrt'] = (False, {'x': cbrt__x})
+PLANS['cbrt'] = (False, {(True,): cbrt__1})
 
 
 @kernel
-def reciprocal__x(x, t_x, y_nd, ty_nd):
+def reciprocal__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -275,11 +275,11 @@ def reciprocal__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (-y_ * y_) * ld(t_x, i)
 
-PLANS['reciprocal'] = (True, {'x': reciprocal__x})
+PLANS['reciprocal'] = (True, {(True,): reciprocal__1})
 
 
 @kernel
-def exp__x(x, t_x, y_nd, ty_nd):
+def exp__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -289,11 +289,11 @@ def exp__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (y_) * ld(t_x, i)
 
-PLANS['exp'] = (False, {'x': exp__x})
+PLANS['exp'] = (False, {(True,): exp__1})
 
 
 @kernel
-def exp2__x(x, t_x, y_nd, ty_nd):
+def exp2__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -303,11 +303,11 @@ def exp2__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (y_ * 0.6931471805599453) * ld(t_x, i)
 
-PLANS['exp2'] = (False, {'x': exp2__x})
+PLANS['exp2'] = (False, {(True,): exp2__1})
 
 
 @kernel
-def expm1__x(x, t_x, y_nd, ty_nd):
+def expm1__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -317,11 +317,11 @@ def expm1__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (y_ + 1) * ld(t_x, i)
 
-PLANS['expm1'] = (False, {'x': expm1__x})
+PLANS['expm1'] = (False, {(True,): expm1__1})
 
 
 @kernel
-def log__x(x, t_x, y_nd, ty_nd):
+def log__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -330,11 +330,11 @@ def log__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / x_) * ld(t_x, i)
 
-PLANS['log'] = (False, {'x': log__x})
+PLANS['log'] = (False, {(True,): log__1})
 
 
 @kernel
-def log2__x(x, t_x, y_nd, ty_nd):
+def log2__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -343,11 +343,11 @@ def log2__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 0.6931471805599453)) * ld(t_x, i)
 
-PLANS['log2'] = (False, {'x': log2__x})
+PLANS['log2'] = (False, {(True,): log2__1})
 
 
 @kernel
-def log10__x(x, t_x, y_nd, ty_nd):
+def log10__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -356,11 +356,11 @@ def log10__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / (x_ * 2.302585092994046)) * ld(t_x, i)
 
-PLANS['log10'] = (False, {'x': log10__x})
+PLANS['log10'] = (False, {(True,): log10__1})
 
 
 @kernel
-def log1p__x(x, t_x, y_nd, ty_nd):
+def log1p__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -369,11 +369,11 @@ def log1p__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_)) * ld(t_x, i)
 
-PLANS['log1p'] = (False, {'x': log1p__x})
+PLANS['log1p'] = (False, {(True,): log1p__1})
 
 
 @kernel
-def tan__x(x, t_x, y_nd, ty_nd):
+def tan__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -383,11 +383,11 @@ def tan__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (1 + y_ * y_) * ld(t_x, i)
 
-PLANS['tan'] = (False, {'x': tan__x})
+PLANS['tan'] = (False, {(True,): tan__1})
 
 
 @kernel
-def arcsin__x(x, t_x, y_nd, ty_nd):
+def arcsin__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -396,11 +396,11 @@ def arcsin__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
 
-PLANS['arcsin'] = (False, {'x': arcsin__x})
+PLANS['arcsin'] = (False, {(True,): arcsin__1})
 
 
 @kernel
-def arccos__x(x, t_x, y_nd, ty_nd):
+def arccos__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -409,11 +409,11 @@ def arccos__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (-1 / np.sqrt(1 - x_ * x_)) * ld(t_x, i)
 
-PLANS['arccos'] = (False, {'x': arccos__x})
+PLANS['arccos'] = (False, {(True,): arccos__1})
 
 
 @kernel
-def arctan__x(x, t_x, y_nd, ty_nd):
+def arctan__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -422,11 +422,11 @@ def arctan__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / (1 + x_ * x_)) * ld(t_x, i)
 
-PLANS['arctan'] = (False, {'x': arctan__x})
+PLANS['arctan'] = (False, {(True,): arctan__1})
 
 
 @kernel
-def arctan2__a(a, b, t_a, y_nd, ty_nd):
+def arctan2__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -439,7 +439,7 @@ def arctan2__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def arctan2__b(a, b, t_b, y_nd, ty_nd):
+def arctan2__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -452,7 +452,7 @@ def arctan2__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def arctan2__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def arctan2__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -464,11 +464,11 @@ def arctan2__ab(a, b, t_a, t_b, y_nd, ty_nd):
         b_ = ld(b, i)
         ty[i] = (b_ / (a_ * a_ + b_ * b_)) * ld(t_a, i) + (-a_ / (a_ * a_ + b_ * b_)) * ld(t_b, i)
 
-PLANS['arctan2'] = (False, {'a': arctan2__a, 'b': arctan2__b, 'ab': arctan2__ab})
+PLANS['arctan2'] = (False, {(True, False): arctan2__10, (False, True): arctan2__01, (True, True): arctan2__11})
 
 
 @kernel
-def hypot__a(a, b, t_a, y_nd, ty_nd):
+def hypot__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -482,7 +482,7 @@ def hypot__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def hypot__b(a, b, t_b, y_nd, ty_nd):
+def hypot__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -496,7 +496,7 @@ def hypot__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def hypot__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def hypot__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -509,11 +509,11 @@ def hypot__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (a_ / y_) * ld(t_a, i) + (b_ / y_) * ld(t_b, i)
 
-PLANS['hypot'] = (False, {'a': hypot__a, 'b': hypot__b, 'ab': hypot__ab})
+PLANS['hypot'] = (False, {(True, False): hypot__10, (False, True): hypot__01, (True, True): hypot__11})
 
 
 @kernel
-def tanh__x(x, t_x, y_nd, ty_nd):
+def tanh__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -523,11 +523,11 @@ def tanh__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (1 - y_ * y_) * ld(t_x, i)
 
-PLANS['tanh'] = (False, {'x': tanh__x})
+PLANS['tanh'] = (False, {(True,): tanh__1})
 
 
 @kernel
-def arcsinh__x(x, t_x, y_nd, ty_nd):
+def arcsinh__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -536,11 +536,11 @@ def arcsinh__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ + 1)) * ld(t_x, i)
 
-PLANS['arcsinh'] = (False, {'x': arcsinh__x})
+PLANS['arcsinh'] = (False, {(True,): arcsinh__1})
 
 
 @kernel
-def arccosh__x(x, t_x, y_nd, ty_nd):
+def arccosh__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -549,11 +549,11 @@ def arccosh__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / np.sqrt(x_ * x_ - 1)) * ld(t_x, i)
 
-PLANS['arccosh'] = (False, {'x': arccosh__x})
+PLANS['arccosh'] = (False, {(True,): arccosh__1})
 
 
 @kernel
-def arctanh__x(x, t_x, y_nd, ty_nd):
+def arctanh__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -562,11 +562,11 @@ def arctanh__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (1 / (1 - x_ * x_)) * ld(t_x, i)
 
-PLANS['arctanh'] = (False, {'x': arctanh__x})
+PLANS['arctanh'] = (False, {(True,): arctanh__1})
 
 
 @kernel
-def absolute__x(x, t_x, y_nd, ty_nd):
+def absolute__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -577,11 +577,11 @@ def absolute__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (np.sign(x_)) * ld(t_x, i)
 
-PLANS['absolute'] = (True, {'x': absolute__x})
+PLANS['absolute'] = (True, {(True,): absolute__1})
 
 
 @kernel
-def fabs__x(x, t_x, y_nd, ty_nd):
+def fabs__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -592,11 +592,11 @@ def fabs__x(x, t_x, y_nd, ty_nd):
         y[i] = y_
         ty[i] = (np.sign(x_)) * ld(t_x, i)
 
-PLANS['fabs'] = (True, {'x': fabs__x})
+PLANS['fabs'] = (True, {(True,): fabs__1})
 
 
 @kernel
-def maximum__a(a, b, t_a, y_nd, ty_nd):
+def maximum__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -611,7 +611,7 @@ def maximum__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def maximum__b(a, b, t_b, y_nd, ty_nd):
+def maximum__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -626,7 +626,7 @@ def maximum__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def maximum__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def maximum__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -640,11 +640,11 @@ def maximum__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = ((a_ > b_) + 0.5 * (a_ == b_)) * ld(t_a, i) + ((b_ > a_) + 0.5 * (a_ == b_)) * ld(t_b, i)
 
-PLANS['maximum'] = (True, {'a': maximum__a, 'b': maximum__b, 'ab': maximum__ab})
+PLANS['maximum'] = (True, {(True, False): maximum__10, (False, True): maximum__01, (True, True): maximum__11})
 
 
 @kernel
-def minimum__a(a, b, t_a, y_nd, ty_nd):
+def minimum__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -659,7 +659,7 @@ def minimum__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def minimum__b(a, b, t_b, y_nd, ty_nd):
+def minimum__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -674,7 +674,7 @@ def minimum__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def minimum__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def minimum__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -688,11 +688,11 @@ def minimum__ab(a, b, t_a, t_b, y_nd, ty_nd):
         y[i] = y_
         ty[i] = ((a_ < b_) + 0.5 * (a_ == b_)) * ld(t_a, i) + ((b_ < a_) + 0.5 * (a_ == b_)) * ld(t_b, i)
 
-PLANS['minimum'] = (True, {'a': minimum__a, 'b': minimum__b, 'ab': minimum__ab})
+PLANS['minimum'] = (True, {(True, False): minimum__10, (False, True): minimum__01, (True, True): minimum__11})
 
 
 @kernel
-def fmax__a(a, b, t_a, y_nd, ty_nd):
+def fmax__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -705,7 +705,7 @@ def fmax__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def fmax__b(a, b, t_b, y_nd, ty_nd):
+def fmax__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -718,7 +718,7 @@ def fmax__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def fmax__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def fmax__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -730,11 +730,11 @@ def fmax__ab(a, b, t_a, t_b, y_nd, ty_nd):
         b_ = ld(b, i)
         ty[i] = (1 if np.isnan(b_) else (a_ > b_) + 0.5 * (a_ == b_)) * ld(t_a, i) + (1 if np.isnan(a_) else (b_ > a_) + 0.5 * (a_ == b_)) * ld(t_b, i)
 
-PLANS['fmax'] = (False, {'a': fmax__a, 'b': fmax__b, 'ab': fmax__ab})
+PLANS['fmax'] = (False, {(True, False): fmax__10, (False, True): fmax__01, (True, True): fmax__11})
 
 
 @kernel
-def fmin__a(a, b, t_a, y_nd, ty_nd):
+def fmin__10(a, b, t_a, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -747,7 +747,7 @@ def fmin__a(a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def fmin__b(a, b, t_b, y_nd, ty_nd):
+def fmin__01(a, b, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_b = flat(t_b)
@@ -760,7 +760,7 @@ def fmin__b(a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def fmin__ab(a, b, t_a, t_b, y_nd, ty_nd):
+def fmin__11(a, b, t_a, t_b, y_nd, ty_nd):
     a = flat(a)
     b = flat(b)
     t_a = flat(t_a)
@@ -772,11 +772,11 @@ def fmin__ab(a, b, t_a, t_b, y_nd, ty_nd):
         b_ = ld(b, i)
         ty[i] = (1 if np.isnan(b_) else (a_ < b_) + 0.5 * (a_ == b_)) * ld(t_a, i) + (1 if np.isnan(a_) else (b_ < a_) + 0.5 * (a_ == b_)) * ld(t_b, i)
 
-PLANS['fmin'] = (False, {'a': fmin__a, 'b': fmin__b, 'ab': fmin__ab})
+PLANS['fmin'] = (False, {(True, False): fmin__10, (False, True): fmin__01, (True, True): fmin__11})
 
 
 @kernel
-def clip__a(a, a_min, a_max, t_a, y_nd, ty_nd):
+def clip__100(a, a_min, a_max, t_a, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -791,7 +791,7 @@ def clip__a(a, a_min, a_max, t_a, y_nd, ty_nd):
 
 
 @kernel
-def clip__a_min(a, a_min, a_max, t_a_min, y_nd, ty_nd):
+def clip__010(a, a_min, a_max, t_a_min, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -806,7 +806,7 @@ def clip__a_min(a, a_min, a_max, t_a_min, y_nd, ty_nd):
 
 
 @kernel
-def clip__a_max(a, a_min, a_max, t_a_max, y_nd, ty_nd):
+def clip__001(a, a_min, a_max, t_a_max, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -821,7 +821,7 @@ def clip__a_max(a, a_min, a_max, t_a_max, y_nd, ty_nd):
 
 
 @kernel
-def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y_nd, ty_nd):
+def clip__110(a, a_min, a_max, t_a, t_a_min, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -837,7 +837,7 @@ def clip__aa_min(a, a_min, a_max, t_a, t_a_min, y_nd, ty_nd):
 
 
 @kernel
-def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y_nd, ty_nd):
+def clip__101(a, a_min, a_max, t_a, t_a_max, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -853,7 +853,7 @@ def clip__aa_max(a, a_min, a_max, t_a, t_a_max, y_nd, ty_nd):
 
 
 @kernel
-def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y_nd, ty_nd):
+def clip__011(a, a_min, a_max, t_a_min, t_a_max, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -869,7 +869,7 @@ def clip__a_mina_max(a, a_min, a_max, t_a_min, t_a_max, y_nd, ty_nd):
 
 
 @kernel
-def clip__aa_mina_max(a, a_min, a_max, t_a, t_a_min, t_a_max, y_nd, ty_nd):
+def clip__111(a, a_min, a_max, t_a, t_a_min, t_a_max, y_nd, ty_nd):
     a = flat(a)
     a_min = flat(a_min)
     a_max = flat(a_max)
@@ -884,11 +884,11 @@ def clip__aa_mina_max(a, a_min, a_max, t_a, t_a_min, t_a_max, y_nd, ty_nd):
         a_max_ = ld(a_max, i)
         ty[i] = ((a_ > a_min_) & (a_ < a_max_)) * ld(t_a, i) + (a_ < a_min_) * ld(t_a_min, i) + (a_ > a_max_) * ld(t_a_max, i)
 
-PLANS['clip'] = (False, {'a': clip__a, 'a_min': clip__a_min, 'a_max': clip__a_max, 'aa_min': clip__aa_min, 'aa_max': clip__aa_max, 'a_mina_max': clip__a_mina_max, 'aa_mina_max': clip__aa_mina_max})
+PLANS['clip'] = (False, {(True, False, False): clip__100, (False, True, False): clip__010, (False, False, True): clip__001, (True, True, False): clip__110, (True, False, True): clip__101, (False, True, True): clip__011, (True, True, True): clip__111})
 
 
 @kernel
-def where__a(c, a, b, t_a, y_nd, ty_nd):
+def where__010(c, a, b, t_a, y_nd, ty_nd):
     c = flat(c)
     a = flat(a)
     b = flat(b)
@@ -903,7 +903,7 @@ def where__a(c, a, b, t_a, y_nd, ty_nd):
 
 
 @kernel
-def where__b(c, a, b, t_b, y_nd, ty_nd):
+def where__001(c, a, b, t_b, y_nd, ty_nd):
     c = flat(c)
     a = flat(a)
     b = flat(b)
@@ -918,7 +918,7 @@ def where__b(c, a, b, t_b, y_nd, ty_nd):
 
 
 @kernel
-def where__ab(c, a, b, t_a, t_b, y_nd, ty_nd):
+def where__011(c, a, b, t_a, t_b, y_nd, ty_nd):
     c = flat(c)
     a = flat(a)
     b = flat(b)
@@ -932,11 +932,11 @@ def where__ab(c, a, b, t_a, t_b, y_nd, ty_nd):
         b_ = ld(b, i)
         ty[i] = (1 if c_ else 0) * ld(t_a, i) + (0 if c_ else 1) * ld(t_b, i)
 
-PLANS['where'] = (False, {'a': where__a, 'b': where__b, 'ab': where__ab})
+PLANS['where'] = (False, {(False, True, False): where__010, (False, False, True): where__001, (False, True, True): where__011})
 
 
 @kernel
-def relu__x(x, t_x, y_nd, ty_nd):
+def relu__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -945,11 +945,11 @@ def relu__x(x, t_x, y_nd, ty_nd):
         x_ = ld(x, i)
         ty[i] = (x_ > 0) * ld(t_x, i)
 
-PLANS['relu'] = (False, {'x': relu__x})
+PLANS['relu'] = (False, {(True,): relu__1})
 
 
 @kernel
-def leaky_relu__x(x, negative_slope, t_x, y_nd, ty_nd):
+def leaky_relu__10(x, negative_slope, t_x, y_nd, ty_nd):
     x = flat(x)
     negative_slope = flat(negative_slope)
     t_x = flat(t_x)
@@ -962,7 +962,7 @@ def leaky_relu__x(x, negative_slope, t_x, y_nd, ty_nd):
 
 
 @kernel
-def leaky_relu__negative_slope(x, negative_slope, t_negative_slope, y_nd, ty_nd):
+def leaky_relu__01(x, negative_slope, t_negative_slope, y_nd, ty_nd):
     x = flat(x)
     negative_slope = flat(negative_slope)
     t_negative_slope = flat(t_negative_slope)
@@ -975,7 +975,7 @@ def leaky_relu__negative_slope(x, negative_slope, t_negative_slope, y_nd, ty_nd)
 
 
 @kernel
-def leaky_relu__xnegative_slope(x, negative_slope, t_x, t_negative_slope, y_nd, ty_nd):
+def leaky_relu__11(x, negative_slope, t_x, t_negative_slope, y_nd, ty_nd):
     x = flat(x)
     negative_slope = flat(negative_slope)
     t_x = flat(t_x)
@@ -987,11 +987,11 @@ def leaky_relu__xnegative_slope(x, negative_slope, t_x, t_negative_slope, y_nd, 
         negative_slope_ = ld(negative_slope, i)
         ty[i] = (1 if x_ > 0 else negative_slope_) * ld(t_x, i) + (0 if x_ > 0 else x_) * ld(t_negative_slope, i)
 
-PLANS['leaky_relu'] = (False, {'x': leaky_relu__x, 'negative_slope': leaky_relu__negative_slope, 'xnegative_slope': leaky_relu__xnegative_slope})
+PLANS['leaky_relu'] = (False, {(True, False): leaky_relu__10, (False, True): leaky_relu__01, (True, True): leaky_relu__11})
 
 
 @kernel
-def sigmoid__x(x, t_x, y_nd, ty_nd):
+def sigmoid__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
     y = y_nd.reshape(-1)
@@ -1001,4 +1001,4 @@ def sigmoid__x(x, t_x, y_nd, ty_nd):
         y_ = y[i]
         ty[i] = (y_ * (1 - y_)) * ld(t_x, i)
 
-PLANS['sigmoid'] = (False, {'x': sigmoid__x})
+PLANS['sigmoid'] = (False, {(True,): sigmoid__1})

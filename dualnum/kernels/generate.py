@@ -99,8 +99,10 @@ def kernel_plan(rule):
     variants = {}
     for r in range(1, len(diff) + 1):
         for subset in itertools.combinations(diff, r):
-            mask = "".join(names[i] for i in subset)
-            fname = f"{rule.name}__{mask}"
+            # Which arguments carry a tangent, as a tuple of booleans (the key) and as
+            # digits in the kernel's name: clip__101 has tangents for a and a_max.
+            mask = tuple(i in subset for i in range(len(names)))
+            fname = f"{rule.name}__{''.join('1' if m else '0' for m in mask)}"
             targs = [f"t_{names[i]}" for i in subset]
             params = ", ".join(list(names) + targs + ["y", "ty"])
             # Operands arrive with any number of dimensions (flattened inside the kernel,
@@ -157,7 +159,8 @@ def render():
             out.append("")
             out.append(src)
             out.append("")
-        masks = ", ".join(f"{m!r}: {rule.name}__{m}" for m in variants)
+        masks = ", ".join(f"{m!r}: {rule.name}__{''.join('1' if b else '0' for b in m)}"
+                          for m in variants)
         out.append(f"PLANS[{rule.name!r}] = ({fuse_primal}, {{{masks}}})")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -488,8 +488,9 @@ _CROSS_ENTROPY = defjvp(
 
 def _check_same_shape(pred, target):
     if np.shape(pred) != np.shape(target):
+        # (no "broadcast" in this message: rules.apply rewrites such ValueErrors)
         raise ValueError(f"mse: pred shape {np.shape(pred)} and target shape "
-                         f"{np.shape(target)} differ (mse does not broadcast)")
+                         f"{np.shape(target)} differ; mse needs equal shapes")
 
 
 def _mse_primal(pred, target):
@@ -542,10 +543,20 @@ def _pair(v, what, minimum):
 
 def _windows(x, kernel, stride, padding=(0, 0)):
     """im2col as a view: the (kh, kw) windows of x's last two axes, taken every
-    ``stride``, shape ``x.shape[:-2] + (Ho, Wo, kh, kw)``. Zero ``padding`` is a copy."""
+    ``stride``, shape ``x.shape[:-2] + (Ho, Wo, kh, kw)``. Zero ``padding`` is a copy.
+
+    A Dual ``x`` (a tangent rule evaluated on Duals, for nested duals) gets the same
+    windows by integer indexing, which the rule table differentiates."""
     ph, pw = padding
     if ph or pw:
-        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
+        x = np.pad(x, [(0, 0)] * (np.ndim(x) - 2) + [(ph, ph), (pw, pw)])
+    if isinstance(x, Dual):
+        (kh, kw), (sh, sw) = kernel, stride
+        ho = (x.shape[-2] - kh) // sh + 1
+        wo = (x.shape[-1] - kw) // sw + 1
+        rows = (np.arange(ho) * sh)[:, None, None, None] + np.arange(kh)[:, None]
+        cols = (np.arange(wo) * sw)[:, None, None] + np.arange(kw)
+        return x[..., rows, cols]  # rows (Ho, 1, kh, 1) and cols (Wo, 1, kw) broadcast
     v = sliding_window_view(x, kernel, axis=(-2, -1))
     return v[..., ::stride[0], ::stride[1], :, :]
 
@@ -560,12 +571,29 @@ def _out_size(what, shape, kernel, stride, padding=(0, 0)):
     return (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
 
 
+def _im2col(x, kernel, stride, padding):
+    """x (B..., C, H, W) unfolded into the matrix (C*kh*kw, B*Ho*Wo), and (Ho, Wo).
+    The copy reads rows of Wo elements that are contiguous in x (stride 1), so it runs
+    at memory speed; every leading axis of x goes into the columns."""
+    win = _windows(x, kernel, stride, padding)  # (B..., C, Ho, Wo, kh, kw), a view
+    nb = win.ndim - 5
+    cols = win.transpose([nb, nb + 3, nb + 4] + list(range(nb)) + [nb + 1, nb + 2])
+    return cols.reshape(win.shape[nb] * kernel[0] * kernel[1], -1), win.shape[nb + 1:nb + 3]
+
+
 def _conv(x, w, stride, padding):
-    """conv of x (..., C, H, W) with w (O, C, kh, kw): all leading axes of x (batch N and
-    any tangent batch K) are rows of one GEMM. Returns (..., O, Ho, Wo)."""
-    win = _windows(x, w.shape[-2:], stride, padding)  # (..., C, Ho, Wo, kh, kw)
-    out = np.tensordot(win, w, axes=([-5, -2, -1], [1, 2, 3]))  # (..., Ho, Wo, O)
-    return np.moveaxis(out, -1, -3)
+    """conv of x (B..., C, H, W) with w (O, C, kh, kw), as ONE GEMM
+    ``w (O, C*kh*kw) @ im2col(x) (C*kh*kw, B*Ho*Wo)``: all leading axes of x (the batch
+    N and any tangent batch K) are columns of the same GEMM. Returns (B..., O, Ho, Wo)."""
+    o = w.shape[0]
+    if isinstance(x, Dual) or isinstance(w, Dual):
+        # Nested duals: the same contraction with ops the rule table differentiates.
+        win = _windows(x, w.shape[-2:], stride, padding)  # (B..., C, Ho, Wo, kh, kw)
+        out = np.tensordot(win, w, axes=([-5, -2, -1], [1, 2, 3]))  # (B..., Ho, Wo, O)
+        return np.moveaxis(out, -1, -3)
+    cols, (ho, wo) = _im2col(x, w.shape[-2:], stride, padding)
+    out = (w.reshape(o, -1) @ cols).reshape((o,) + x.shape[:-3] + (ho, wo))
+    return np.moveaxis(out, 0, -3)
 
 
 def _conv_params(x, w, b, stride, padding):
@@ -596,17 +624,22 @@ def _conv2d_primal(x, w, b=None, stride=1, padding=0):
 
 def _conv2d_jvp_x(g, y, x, w, b=None, stride=1, padding=0):
     # g: (K..., N, C, H, W) -> one GEMM with K*N*Ho*Wo rows
-    return _conv(g, np.asarray(w), _pair(stride, "stride", 1), _pair(padding, "padding", 0))
+    return _conv(g, w, _pair(stride, "stride", 1), _pair(padding, "padding", 0))
 
 
 def _conv2d_jvp_w(g, y, x, w, b=None, stride=1, padding=0):
-    # g: (K..., O, C, kh, kw). x is unfolded once; the K weight tangents are the columns
-    # of one GEMM: (N*Ho*Wo, C*kh*kw) @ (C*kh*kw, K*O).
+    # g: (K..., O, C, kh, kw). x is unfolded once, and the K weight tangents are the rows
+    # of one GEMM: (K*O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo).
     nb = g.ndim - 4
-    win = _windows(np.asarray(x), g.shape[-2:], _pair(stride, "stride", 1),
-                   _pair(padding, "padding", 0))  # (N, C, Ho, Wo, kh, kw)
-    t = np.tensordot(win, g, axes=([1, 4, 5], [nb + 1, nb + 2, nb + 3]))  # N,Ho,Wo,K..,O
-    return np.transpose(t, list(range(3, 3 + nb)) + [0, 3 + nb, 1, 2])
+    s, p = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    if isinstance(x, Dual) or isinstance(g, Dual):  # nested duals, see _conv
+        win = _windows(x, g.shape[-2:], s, p)  # (N, C, Ho, Wo, kh, kw)
+        t = np.tensordot(win, g, axes=([1, 4, 5], [nb + 1, nb + 2, nb + 3]))
+        return np.transpose(t, list(range(3, 3 + nb)) + [0, 3 + nb, 1, 2])
+    cols, (ho, wo) = _im2col(x, g.shape[-2:], s, p)
+    o = g.shape[-4]
+    t = (g.reshape(-1, cols.shape[0]) @ cols).reshape(g.shape[:nb] + (o, x.shape[0], ho, wo))
+    return np.swapaxes(t, -4, -3)  # (K..., N, O, Ho, Wo)
 
 
 def _conv2d_jvp_b(g, y, x, w, b=None, stride=1, padding=0):
@@ -662,24 +695,25 @@ def _max_pool2d_primal(x, kernel_size, stride=None):
 
 
 def _argmax_flat(x, k, s):
-    """For every window, the index into x's flattened (H*W) plane of its first maximum
-    in row-major window order; shape ``x.shape[:-2] + (Ho * Wo,)``."""
+    """For every window, the index into ``x.ravel()`` of its first maximum in row-major
+    window order; shape ``x.shape[:-2] + (Ho, Wo)``."""
     win = _windows(x, k, s)
     ho, wo = win.shape[-4:-2]
     a = np.argmax(win.reshape(win.shape[:-2] + (k[0] * k[1],)), axis=-1)  # first max
+    h, w = x.shape[-2:]
     rows = np.arange(ho)[:, None] * s[0] + a // k[1]
     cols = np.arange(wo)[None, :] * s[1] + a % k[1]
-    return (rows * x.shape[-1] + cols).reshape(x.shape[:-2] + (ho * wo,))
+    planes = np.arange(int(np.prod(x.shape[:-2]))).reshape(x.shape[:-2] + (1, 1))
+    return planes * (h * w) + rows * w + cols
 
 
 def _max_pool2d_jvp(g, y, x, kernel_size, stride=None):
     k = _pair(kernel_size, "kernel_size", 1)
     s = k if stride is None else _pair(stride, "stride", 1)
-    idx = _argmax_flat(np.asarray(x), k, s)
+    # The argmax is a fact about the primal: a Dual x (nested duals) is read as its value.
+    idx = _argmax_flat(x.primal if isinstance(x, Dual) else np.asarray(x), k, s)
     gl = lead(g, x)
-    gf = g.reshape(g.shape[:-2] + (-1,))
-    t = np.take_along_axis(gf, idx.reshape((1,) * len(gl) + idx.shape), axis=-1)
-    return t.reshape(gl + y.shape)
+    return np.take(g.reshape(gl + (-1,)), idx, axis=-1)  # (K..., N, C, Ho, Wo)
 
 
 def max_pool2d(x, kernel_size, stride=None):

@@ -171,6 +171,8 @@ def _cumprod_jvp(g, y, a, axis=None, dtype=None):
         return y * np.cumsum(g / x, axis=ax)
     # Exact everywhere (zeros included): ẏ_i = x_i ẏ_{i-1} + y_{i-1} ẋ_i, a scan along
     # the axis with no division.
+    if n == 0:
+        return g  # an empty axis: the tangent is empty too
     xm, ym, gm = np.moveaxis(x, ax, 0), np.moveaxis(y, ax, 0), np.moveaxis(g, ax, 0)
     d = gm[0]
     out = [d]

@@ -7,11 +7,13 @@
   from the domain the rule declares. The project's own tests are built on this, so a
   new rule is tested as soon as it is registered.
 
->>> import dualnum as dn
+>>> from hypothesis import given, settings
 >>> from dualnum.testing.strategies import duals
->>> d = duals(shape=(2, 3)).example()
->>> d.shape
-(2, 3)
+>>> @settings(max_examples=10)
+... @given(duals(shape=(2, 3)))
+... def test_shape(d):
+...     assert d.shape == (2, 3) and d.tangent.shape == (2, 3)
+>>> test_shape()
 """
 from __future__ import annotations
 
