@@ -3,8 +3,9 @@
 A forward gradient is ``g = (∇f·v) v`` for a random direction ``v``. Early in training
 ``∇f·v`` can be huge, and one bad draw then throws the parameters far away; reproductions
 of Baydin et al. (2022) clip it to ``[-c, c]`` for stability. The optimizer only sees
-``g``, so the clipping happens where ``∇f·v`` is known: in
-:func:`clipped_forward_gradient`, or in your own loop with :func:`clip_directional`.
+``g``, so the clipping happens where ``∇f·v`` is known: ``dn.forward_gradient(...,
+clip=c)`` (which :func:`clipped_forward_gradient` calls), or in your own loop with
+:func:`clip_directional`.
 """
 from __future__ import annotations
 
@@ -12,10 +13,6 @@ import math
 import numbers
 
 import numpy as np
-
-from ..core.dual import as_float_array
-from ..core.errors import ShapeError
-from ..core.pytree import flatten, unflatten
 
 __all__ = ["clip_directional", "clipped_forward_gradient"]
 
@@ -54,25 +51,8 @@ def clipped_forward_gradient(f, params, *, rng, max_norm, n_directions=1,
     >>> bool(np.linalg.norm(g["w"]) < 100.0)
     True
     """
-    from ..fg import sample_directions
-    from ..transforms import jvp
+    from ..transforms import forward_gradient
 
     c = _max_norm(max_norm)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
-                        "use numpy.random.default_rng(seed)")
-    if isinstance(n_directions, bool) or not isinstance(n_directions, numbers.Integral) \
-            or n_directions < 1:
-        raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}")
-    leaves, td = flatten(params)
-    leaves = [as_float_array(x, "params leaf") for x in leaves]
-    k = int(n_directions)
-    vs = sample_directions(rng, leaves, k, distribution)
-    value, d = jvp(f, (unflatten(td, leaves),), (unflatten(td, vs),), batched=True)
-    value = np.asarray(value)
-    if value.shape != ():
-        raise ShapeError(f"clipped_forward_gradient needs f to return a scalar, got shape "
-                         f"{value.shape}")
-    d = np.clip(np.asarray(d).reshape(k), -c, c)
-    g = [np.tensordot(d, v, axes=1) / k for v in vs]
-    return value, unflatten(td, [x.astype(leaf.dtype, copy=False) for x, leaf in zip(g, leaves)])
+    return forward_gradient(f, params, rng=rng, n_directions=n_directions,
+                            distribution=distribution, clip=None if math.isinf(c) else c)
