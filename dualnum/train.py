@@ -29,7 +29,7 @@ import numpy as np
 from .core.dual import Dual
 from .core.pytree import flatten, unflatten
 from .nn.module import Module, functional_call
-from .optim import Optimizer, clipped_forward_gradient
+from .optim import Optimizer
 from .transforms import forward_gradient, grad
 
 __all__ = ["fit", "evaluate", "batches", "Batches", "FitResult", "NonFiniteLossError",
@@ -306,18 +306,16 @@ def _objective(model, optimizer):
 
 def _forward_step(f, leaves, rng, k, distribution, clip, chunk):
     """(loss, gradient estimate as a list) from K directions, ``chunk`` per pass."""
-    sizes = [k] if chunk is None or chunk >= k else \
-        [min(chunk, k - s) for s in range(0, k, chunk)]
+    if chunk is None or chunk >= k:
+        # One pass. Factored estimates ("outer") stay factored: the optimizer applies
+        # them fused when it can and densifies them otherwise.
+        return forward_gradient(f, leaves, rng=rng, n_directions=k,
+                                distribution=distribution, clip=clip, dense=False)
     total = None
-    for kc in sizes:
-        if clip is None:
-            value, g = forward_gradient(f, leaves, rng=rng, n_directions=kc,
-                                        distribution=distribution)
-        else:
-            value, g = clipped_forward_gradient(f, leaves, rng=rng, max_norm=clip,
-                                                n_directions=kc, distribution=distribution)
-        if len(sizes) == 1:
-            return value, g
+    for start in range(0, k, chunk):
+        kc = min(chunk, k - start)
+        value, g = forward_gradient(f, leaves, rng=rng, n_directions=kc,
+                                    distribution=distribution, clip=clip)
         w = kc / k
         total = [w * gi for gi in g] if total is None else \
             [t + w * gi for t, gi in zip(total, g)]
@@ -336,9 +334,10 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
       (∇f·v_k) v_k`` over ``n_directions`` random directions from ``distribution``
       (``"normal"``, ``"rademacher"``, ... as ``dn.forward_gradient`` offers), all in one
       batched forward pass, or in passes of ``chunk_size`` directions. ``clip`` limits
-      every directional derivative ``∇f·v_k`` to ``[-clip, clip]``
-      (``dn.optim.clipped_forward_gradient``), which stabilises early training at the
-      price of a bias where it acts.
+      every directional derivative ``∇f·v_k`` to ``[-clip, clip]`` (``clip=`` of
+      ``dn.forward_gradient``), which stabilises early training at the price of a bias
+      where it acts. Rank-one ``"outer"`` estimates reach the optimizer factored, so
+      plain SGD applies them as a fused rank-K update.
     * ``gradient="exact"``: the exact gradient by forward mode (``dn.grad``), in passes
       of ``chunk_size`` basis directions: n / chunk_size passes for n parameters, the
       baseline for small models.
