@@ -21,7 +21,7 @@ import numpy as np
 from .core.dual import as_float_array
 from .core.errors import ShapeError
 from .core.pytree import flatten, unflatten
-from .lowrank import LowRank
+from .lowrank import LowRank, WeightedSum
 
 
 def _normal(rng, k, shape, dtype):
@@ -79,16 +79,17 @@ def directional_derivatives(f, params, *, rng, n_directions=1, distribution="nor
 
 
 def estimate(d, vs, dense=True):
-    """mean_k d[k] v_k for each leaf; low-rank leaves stay factored unless ``dense``."""
+    """mean_k d[k] v_k for each leaf. Unless ``dense``, the sums stay unformed
+    (LowRank, WeightedSum) so that dn.optim.SGD applies each in the update's own pass."""
     k = d.shape[0]
     w = d / k
     out = []
     for v in vs:
         if isinstance(v, LowRank):
             g = LowRank(v.a * w[:, None].astype(v.a.dtype), v.b, batched=False)
-            out.append(g.dense() if dense else g)
         else:
-            out.append(np.tensordot(w.astype(v.dtype), v, axes=1))
+            g = WeightedSum(w.astype(v.dtype), v)
+        out.append(g.dense() if dense else g)
     return out
 
 

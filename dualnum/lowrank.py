@@ -151,10 +151,74 @@ class LowRank:
 
 
 def _densify(x):
-    if isinstance(x, LowRank):
+    if isinstance(x, (LowRank, WeightedSum)):
         return x.dense()
     if isinstance(x, (list, tuple)):
         return type(x)(_densify(i) for i in x)
     if isinstance(x, dict):
         return {k: _densify(v) for k, v in x.items()}
     return x
+
+
+class WeightedSum:
+    """``Σ_k w[k] V[k]`` for dense directions V (K, ...), kept unformed so an optimizer
+    can apply it in the same pass as the update (a forward-gradient estimate).
+
+    >>> import numpy as np
+    >>> from dualnum.lowrank import WeightedSum
+    >>> np.asarray(WeightedSum(np.array([2.0, -1.0]), np.ones((2, 3))))
+    array([1., 1., 1.])
+    """
+
+    __slots__ = ("w", "v")
+    __array_priority__ = 2000
+    is_structured_tangent = True
+
+    def __init__(self, w, v):
+        self.w, self.v = np.asarray(w), np.asarray(v)
+        if self.w.shape != self.v.shape[:1]:
+            raise ValueError(f"WeightedSum needs w of shape (K,) for v of shape (K, ...), got "
+                             f"{self.w.shape} and {self.v.shape}")
+
+    shape = property(lambda self: self.v.shape[1:])
+    ndim = property(lambda self: self.v.ndim - 1)
+    dtype = property(lambda self: self.v.dtype)
+    size = property(lambda self: int(np.prod(self.shape)))
+
+    def dense(self):
+        return np.tensordot(self.w.astype(self.v.dtype), self.v, axes=1)
+
+    def __array__(self, dtype=None, copy=None):
+        d = self.dense()
+        return d if dtype is None else d.astype(dtype)
+
+    def astype(self, dtype, copy=True):
+        return WeightedSum(self.w, self.v.astype(dtype))
+
+    def __repr__(self):
+        return f"WeightedSum(of {self.v.shape[0]} directions, shape {self.shape})"
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        args = [np.asarray(i) if isinstance(i, WeightedSum) else i for i in inputs]
+        return getattr(ufunc, method)(*args, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return func(*_densify(args), **_densify(kwargs))
+
+    def _op(ufunc, reflected=False):
+        def f(self, other):
+            return ufunc(other, self) if reflected else ufunc(self, other)
+
+        return f
+
+    __add__, __radd__ = _op(np.add), _op(np.add, True)
+    __sub__, __rsub__ = _op(np.subtract), _op(np.subtract, True)
+    __mul__, __rmul__ = _op(np.multiply), _op(np.multiply, True)
+    __truediv__ = _op(np.true_divide)
+    del _op
+
+    def __neg__(self):
+        return WeightedSum(-self.w, self.v)
+
+    def __getitem__(self, index):
+        return self.dense()[index]

@@ -75,3 +75,22 @@ def test_dense_false_returns_factored_estimate():
     assert isinstance(g["W"], LowRank) and g["W"].shape == (3, 4)
     v, g2 = dn.forward_gradient(f, p, rng=np.random.default_rng(0), distribution="outer")
     np.testing.assert_allclose(np.asarray(g["W"]), g2["W"])
+
+
+def test_weighted_sum_update_matches_dense():
+    from dualnum.lowrank import WeightedSum
+
+    rng = np.random.default_rng(4)
+    for dt in (np.float32, np.float64):
+        p = rng.standard_normal((70, 30)).astype(dt)
+        p0 = p.copy()
+        g = WeightedSum(rng.standard_normal(3), rng.standard_normal((3, 70, 30)).astype(dt))
+        dn.optim.SGD({"p": p}, lr=0.2).step({"p": g})
+        tol = 1e-5 if dt == np.float32 else 1e-12
+        np.testing.assert_allclose(p, p0 - 0.2 * np.asarray(g), rtol=tol, atol=tol)
+    _, g1 = dn.forward_gradient(lambda q: np.sum(q ** 2), np.ones(3), rng=np.random.default_rng(0),
+                                n_directions=2, dense=False)
+    _, g2 = dn.forward_gradient(lambda q: np.sum(q ** 2), np.ones(3), rng=np.random.default_rng(0),
+                                n_directions=2)
+    assert isinstance(g1, WeightedSum)
+    np.testing.assert_allclose(np.asarray(g1), g2)

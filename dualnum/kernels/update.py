@@ -27,3 +27,29 @@ def subtract_low_rank(w, low_rank, scale):
         w -= scale * (a.T @ b)
         return
     _rank_update(w.size, w, np.ascontiguousarray(a), np.ascontiguousarray(b), w.dtype.type(scale))
+
+
+@kernel
+def _weighted_update(p, v, w):
+    # p -= Σ_k w[k] v[k], one pass over p and the K directions
+    for i in prange(p.size):
+        acc = w[0] * v[0, i]
+        for k in range(1, v.shape[0]):
+            acc += w[k] * v[k, i]
+        p[i] -= acc
+
+
+def subtract_structured(p, g, scale):
+    """In place ``p -= scale * g`` for a structured estimate (LowRank or WeightedSum),
+    without forming ``g``."""
+    from ..lowrank import LowRank
+
+    if isinstance(g, LowRank):
+        return subtract_low_rank(p, g, scale)
+    v = g.v
+    if not p.flags.c_contiguous or p.dtype.kind != "f" or not v.flags.c_contiguous:
+        p -= scale * np.asarray(g)
+        return
+    v = v.astype(p.dtype, copy=False).reshape(v.shape[0], -1)
+    w = (g.w * scale).astype(p.dtype)
+    _weighted_update(p.size, p.reshape(-1), v, w)

@@ -332,9 +332,9 @@ class SGD(Optimizer):
 
     def _update(self, name, p, g, lr):
         if getattr(g, "is_structured_tangent", False):
-            from ..kernels.update import subtract_low_rank
+            from ..kernels.update import subtract_structured
 
-            subtract_low_rank(p, g, lr)
+            subtract_structured(p, g, lr)
             return
         if self.weight_decay:
             g = g + self.weight_decay * p
