@@ -279,6 +279,14 @@ def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal", c
     Draws K = ``n_directions`` random tangents ``v_k`` with E[v vᵀ] = I and pushes all of
     them through ``f`` in one batched forward pass. The estimate is unbiased for ∇f.
 
+    * ``distribution``: ``"normal"`` (the paper's), ``"rademacher"`` (±1 signs) or
+      ``"outer"`` (a rank-one V = a bᵀ for each matrix, normal elsewhere); see
+      :mod:`dualnum.fg` for their costs and variances.
+    * ``clip``: clip each directional derivative ∇f·v_k to [-clip, clip] first (biased
+      where it acts; reproductions of the paper needed it for stability).
+    * ``dense=False``: return the estimate's leaves unformed (dualnum.lowrank), so that
+      ``dn.optim.SGD`` applies each one within the update's own pass.
+
     >>> import numpy as np, dualnum as dn
     >>> rng = np.random.default_rng(0)
     >>> value, g = dn.forward_gradient(lambda p: np.sum(p["w"] ** 2),
