@@ -5,7 +5,8 @@ E[(∇f·v) v] = E[v vᵀ] ∇f = ∇f. One batched forward pass gives ∇f·v_k
 
 Distributions (each has E[v] = 0 and E[v vᵀ] = I):
 
-* ``"normal"``: v ~ N(0, I), the paper's choice.
+* ``"normal"``: v ~ N(0, I), the paper's choice; sampled by a parallel, counter-based
+  ziggurat (dualnum.kernels.sampling), reproducible for a seed on any thread count.
 * ``"rademacher"``: independent ±1 signs, 64 per raw 64-bit draw (a numba kernel). Lower variance than
   normal (E[v⁴] = 1 instead of 3).
 * ``"outer"``: for every matrix parameter W (n×m), a rank-one V = a bᵀ with independent
@@ -25,7 +26,9 @@ from .lowrank import LowRank, WeightedSum
 
 
 def _normal(rng, k, shape, dtype):
-    return rng.standard_normal((k,) + shape, dtype=dtype)
+    from .kernels.sampling import normal
+
+    return normal(rng, (k,) + shape, dtype)
 
 
 def _rademacher(rng, k, shape, dtype):
