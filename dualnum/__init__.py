@@ -19,6 +19,7 @@ from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_re
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
                           softplus)
 from .transforms import derivative, forward_gradient, grad, jacfwd, jvp
+from .trace import trace
 
 _kernels.install()
 
@@ -31,13 +32,13 @@ __all__ = [
     "Dual", "jvp", "jacfwd", "grad", "derivative", "forward_gradient", "rules_table",
     "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
-    "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d",
+    "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
 ]
 
 
 def __getattr__(name):
     # Subpackages load on first use, so `import dualnum` stays fast.
-    if name in ("testing", "nn", "optim", "train", "diagnostics"):
+    if name in ("testing", "nn", "optim", "train", "diagnostics", "data"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

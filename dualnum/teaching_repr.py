@@ -1,17 +1,55 @@
 """How a Dual prints: NumPy's style for the primal and the tangent, and a word when the
-tangent is a symbolic zero or a batch."""
+tangent is a symbolic zero or a batch.
+
+>>> import numpy as np, dualnum as dn
+>>> dn.Dual(3.0, 1.0)
+Dual(3., tangent=1.)
+>>> dn.Dual(np.array([0.0, 1.0]))
+Dual([0., 1.], tangent=0 (symbolic zero))
+>>> dn.Dual(np.array([0.0, 1.0]), np.eye(2), batched=True)
+Dual([0., 1.],
+     tangent=[[1., 0.],
+              [0., 1.]],
+     batched: K=2 tangents, one per row)
+>>> dn.Dual(np.ones(2, np.float32), np.array([0.5, 2.0]))
+Dual([1., 1.], tangent=[0.5, 2. ], dtype=float32)
+"""
 from __future__ import annotations
 
 import numpy as np
 
+_WIDTH = 75  # NumPy's default line width
+
+
+def _array(a, indent):
+    """``a`` in NumPy's style, continuation lines indented by ``indent`` columns."""
+    return np.array2string(np.asarray(a), separator=", ", prefix=" " * indent)
+
+
+def _tangent(d, indent):
+    t = d._tangent
+    if t is None:
+        return "0 (symbolic zero" + (f", batch of K={d._k})" if d._k is not None else ")")
+    if getattr(t, "is_structured_tangent", False):  # dualnum.lowrank: shown materialised
+        return _array(np.asarray(t), indent) + f" (stored as {type(t).__name__})"
+    if not isinstance(t, np.ndarray):  # nested duals: the tangent is itself a Dual
+        return repr(t).replace("\n", "\n" + " " * indent)
+    return _array(t, indent)
+
 
 def dual_repr(d):
-    p = np.array2string(d.primal, separator=", ", prefix="Dual(")
-    if d._tangent is None:
-        t = "0 (symbolic zero" + (f", batch of K={d._k})" if d._k is not None else ")")
-    else:
-        t = np.array2string(d._tangent, separator=", ", prefix="      tangent=")
-        if d._k is not None:
-            t += f",\n      batch=K={d._k}"
-    dt = "" if d.dtype == np.float64 else f", dtype={d.dtype}"
-    return f"Dual({p},\n     tangent={t}{dt})"
+    p = _array(d.primal, len("Dual("))
+    t = _tangent(d, len("     tangent="))
+    tail = []
+    if d._k is not None and d._tangent is not None:
+        where = ("one per entry", "one per row")[d.ndim] if d.ndim < 2 else "stacked on axis 0"
+        tail.append(f"batched: K={d._k} tangents, {where}")
+    dt = "" if d.dtype == np.float64 else f"dtype={d.dtype}"
+    one_line = f"Dual({p}, tangent={t}" + "".join(f", {x}" for x in [dt] if x) + ")"
+    if not tail and "\n" not in one_line and len(one_line) <= _WIDTH:
+        return one_line
+    lines = [f"Dual({p},", f"     tangent={t}"]
+    for x in tail + ([dt] if dt else []):
+        lines[-1] += ","
+        lines.append(f"     {x}")
+    return "\n".join(lines) + ")"

@@ -388,8 +388,9 @@ def test_clipped_forward_gradient():
     for k in params:
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-15)
     # Clipped: g = mean_k clip(a·v_k) v_k, with v drawn as forward_gradient draws it.
-    rng = np.random.default_rng(5)
-    vw, vb = rng.standard_normal((4, 3)), rng.standard_normal((4, 1, 1))
+    from dualnum.fg import sample_directions
+
+    vw, vb = sample_directions(np.random.default_rng(5), [params["w"], params["b"]], 4, "normal")
     d = vw @ a["w"] + vb.reshape(4) * 0.5
     dc = np.clip(d, -0.3, 0.3)
     assert np.any(np.abs(d) > 0.3)
@@ -398,7 +399,7 @@ def test_clipped_forward_gradient():
     np.testing.assert_allclose(g["w"], dc @ vw / 4, rtol=1e-14)
     np.testing.assert_allclose(g["b"], np.tensordot(dc, vb, axes=1) / 4, rtol=1e-14)
     with pytest.raises(ValueError, match="max_norm"):
-        optim.clipped_forward_gradient(f, params, rng=rng, max_norm=0)
+        optim.clipped_forward_gradient(f, params, rng=np.random.default_rng(5), max_norm=0)
     with pytest.raises(TypeError, match="Generator"):
         optim.clipped_forward_gradient(f, params, rng=0, max_norm=1.0)
 
