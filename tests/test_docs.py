@@ -17,7 +17,7 @@ def test_readme_coverage_table_is_fresh():
 def test_readme_opens_with_the_two_commands():
     text = (ROOT / "README.md").read_text()
     blocks = [b.split("```", 1)[0].strip() for b in text.split("```sh\n")[1:3]]
-    assert blocks[0].startswith("pip install .")
+    assert blocks[0] == "pip install . && dualnum train"
     ci = (ROOT / ".ci" / "run").read_text()
     assert blocks[1] in ci, ".ci/run must run the README's test command exactly"
 
