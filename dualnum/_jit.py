@@ -11,7 +11,7 @@ chosen once, deliberately:
   raising ZeroDivisionError inside a kernel. The fused path and the NumPy path must give
   identical answers on every input, including the edges of a domain.
 * ``nogil=True``: kernels release the GIL so user threads can overlap them.
-* ``OMP_WAIT_POLICY=PASSIVE`` (unless already set): see below.
+* numba's OpenMP threads wait passively (see ``_start_threads``).
 * ``parallel``: the "parallel" variant of a kernel splits its ``prange`` loop over the
   threads numba was given; the serial variant is used below ``PARALLEL_MIN`` elements,
   where thread start-up costs more than it saves.
@@ -21,18 +21,38 @@ from __future__ import annotations
 import os
 import types
 
-# Numba's OpenMP worker threads spin after each parallel kernel by default. On a small
-# machine they then compete with OpenBLAS's threads: a GEMM right after a parallel kernel
-# ran 7x slower (0.8 ms -> 8 ms, 2 cores). Passive waiting costs a few microseconds per
-# parallel call instead. Set before numba starts its threads; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numba  # noqa: E402
+import numba
 
 _OPTIONS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 #: Below this many elements the serial variant of a kernel is used.
 PARALLEL_MIN = 1 << 16
+
+
+_threads_started = False
+
+
+def _start_threads():
+    """Start numba's thread pool with passive waiting.
+
+    OpenMP worker threads spin after each parallel region by default. On a small machine
+    they then compete with OpenBLAS's threads: a GEMM right after a parallel kernel ran 7x
+    slower (0.8 ms -> 8 ms on 2 cores). libgomp reads OMP_WAIT_POLICY once, when numba
+    loads it, so the variable is set for that moment only and then restored: other
+    OpenMP users in the process (PyTorch bundles its own libgomp) keep their defaults,
+    and a user's own OMP_WAIT_POLICY always wins."""
+    global _threads_started
+    if _threads_started:
+        return
+    before = os.environ.get("OMP_WAIT_POLICY")
+    if before is None:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()  # loads the threading layer
+    finally:
+        if before is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+    _threads_started = True
 
 
 class _Kernel:
@@ -55,6 +75,7 @@ class _Kernel:
     @property
     def parallel(self):
         if self._parallel is None:
+            _start_threads()
             # A copy under another qualified name: numba's cache files are named by
             # qualname, and the serial and parallel builds must not share an entry.
             f = self.py_func
@@ -70,7 +91,7 @@ class _Kernel:
             if f is None:
                 f = self.serial
             return f(*args)
-        if numba.get_num_threads() > 1:
+        if threads() > 1:
             return self.parallel(*args)
         return self.serial(*args)
 
@@ -90,4 +111,5 @@ def jit(py_func):
 def threads():
     """Threads kernels may use: numba's setting (``NUMBA_NUM_THREADS``, or
     ``numba.set_num_threads``)."""
+    _start_threads()
     return numba.get_num_threads()

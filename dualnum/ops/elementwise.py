@@ -77,7 +77,7 @@ def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=No
         oshape = out.shape
         for i, g in enumerate(tangents):
             if g is not None and type(g) is np.ndarray and g.shape == oshape \
-                    and partials[i] is not None and np.shape(primals[i]) == oshape:
+                    and partials[i] is not None and getattr(primals[i], "shape", ()) == oshape:
                 # Input, output and tangent share one shape, so there are no batch axes
                 # and nothing to align. (A batch of K tangents of a 0-d input can have
                 # the output's shape by coincidence; the primal's shape tells them apart.)
