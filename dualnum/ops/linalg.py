@@ -13,6 +13,10 @@ import numpy as np
 from ..core.rules import align, defjvp, lead, trailing_axes
 
 
+#: Largest per-direction right operand (elements) that matmul_stacked_right copies.
+_STACK_MAX = 1 << 16
+
+
 def stacked_matmul(x, w):
     """``x @ w`` for x with any leading axes and a 2-D w, as one GEMM when x is
     contiguous (NumPy would loop over the leading axes, one small GEMM each)."""
@@ -22,8 +26,12 @@ def stacked_matmul(x, w):
 
 
 def matmul_stacked_right(a, g):
-    """``a @ g`` for a 2-D a and g with leading axes: one GEMM over all of them."""
-    if np.ndim(a) == 2 and g.ndim > 2 and isinstance(g, np.ndarray):
+    """``a @ g`` for a 2-D a and g with leading axes: one GEMM over all of them when the
+    per-direction products are small (there BLAS call overhead dominates, and the copy
+    that lines the directions up side by side is cheap); NumPy's loop of K GEMMs when
+    they are large (there that copy of g would cost more than it saves)."""
+    if np.ndim(a) == 2 and g.ndim > 2 and isinstance(g, np.ndarray) \
+            and g.shape[-2] * g.shape[-1] <= _STACK_MAX:
         n, m = g.shape[-2:]
         lead_shape = g.shape[:-2]
         gt = np.moveaxis(g, -2, 0).reshape(n, -1)  # (n, L*m)
