@@ -113,3 +113,8 @@ def threads():
     ``numba.set_num_threads``)."""
     _start_threads()
     return numba.get_num_threads()
+
+
+# Start the pool now, before anything else in the process asks numba for its threads
+# (numba.get_num_threads() alone loads the threading layer, with spinning waits).
+_start_threads()
