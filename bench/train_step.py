@@ -60,10 +60,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 MNIST_DIR = HERE.parent.parent / "shared" / "data" / "mnist"
 
-# dualnum sets OMP_WAIT_POLICY=PASSIVE when imported (unless it is set); an OpenMP runtime
-# loaded later reads it too, so torch imported after dualnum runs its thread pool passive
-# (its small ops became ~3x slower here). Child processes get the original value, and the
-# PyTorch processes import torch before dualnum.
+# dualnum starts numba's OpenMP pool with passive waiting and restores OMP_WAIT_POLICY
+# afterwards, so it no longer leaks into torch; the PyTorch processes still import torch
+# first, and child processes get the environment as it was at start.
 _OMP_WAIT_POLICY_AT_START = os.environ.get("OMP_WAIT_POLICY")
 #: Environment variables that change the timings; reported as they were at start.
 _THREAD_ENV = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -1019,8 +1018,7 @@ def main(argv=None):
                      f"turns round by round in a shuffled order with a {args.pause:g} s pause "
                      f"between turns: sharing one process, OpenBLAS's and libgomp's spinning "
                      f"threads slow each other down on 2 cores (`--same-process` shows it). "
-                     f"The PyTorch process imports torch before dualnum (importing dualnum "
-                     f"sets OMP_WAIT_POLICY=PASSIVE, which torch's libgomp would pick up); "
+                     f"The PyTorch process imports torch before dualnum; "
                      f"the cross-check ran in it before its timing.")
         print(f"- method: medians over interleaved rounds ({rounds}); every round runs every "
               f"op of the process, in an order shuffled by a numpy Generator seeded from "
