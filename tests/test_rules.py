@@ -27,38 +27,10 @@ RULES = [r for r in dn.rules_table() if r.kind != "query"]
 settings_nested = settings(max_examples=max(settings.default.max_examples // 4, 10))
 
 
-def _slots(call):
-    """Positions of the differentiable inputs: float arrays at the top level or inside a
-    sequence argument."""
-    slots = []
-    for i, a in enumerate(call.args):
-        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-            slots.append((i, None))
-        elif isinstance(a, list) and a and all(isinstance(e, np.ndarray) for e in a):
-            slots.extend((i, j) for j, e in enumerate(a) if e.dtype.kind == "f")
-    return slots
-
-
-def _get(call, slot):
-    i, j = slot
-    return call.args[i] if j is None else call.args[i][j]
-
-
 def _fn(rule, call, slots, via=None):
-    """f(*inputs) that places the inputs in the call and calls the op through NumPy's
-    dispatch (``via=None``) or the rule table directly (``via='table'``)."""
+    """The op through NumPy's dispatch (``via=None``) or the rule table directly."""
     target = rule.fn if via is None else (lambda *a, **k: R.apply(rule, a, k))
-
-    def f(*xs):
-        args = [list(a) if isinstance(a, list) else a for a in call.args]
-        for (i, j), x in zip(slots, xs):
-            if j is None:
-                args[i] = x
-            else:
-                args[i][j] = x
-        return target(*args, **call.kwargs)
-
-    return f
+    return call.function(target, slots)
 
 
 def _leaves(tree):
@@ -70,20 +42,13 @@ def _close(a, b, rtol=1e-9, atol=1e-12, what=""):
         np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=what)
 
 
-def _differentiable(rule, slots):
-    if rule.partials is not None:
-        return [s for s in slots if rule.partials[s[0]] is not None]
-    return [s for s in slots if rule.seq_arg or rule.jvps == () or
-            (s[0] < len(rule.jvps) and rule.jvps[s[0]] is not None)]
-
-
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 @given(data=st.data())
 def test_rule(rule, data):
     call = data.draw(rule_calls(rule), label="call")
-    slots = _differentiable(rule, _slots(call))
+    slots = call.slots(rule)
     assume(slots)  # reject this example only; a rule that never draws one fails
-    xs = tuple(_get(call, s) for s in slots)
+    xs = call.inputs(slots)
     f = _fn(rule, call, slots)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     t1 = tuple(rng.standard_normal(x.shape) for x in xs)
@@ -168,9 +133,9 @@ def test_rule_tangent_runs_on_duals(rule, data):
     """Every tangent rule evaluates on Duals, and its derivative (a second-order
     quantity) agrees with finite differences."""
     call = data.draw(rule_calls(rule), label="call")
-    slots = _differentiable(rule, _slots(call))
+    slots = call.slots(rule)
     assume(slots)  # reject this example only; a rule that never draws one fails
-    xs = tuple(_get(call, s) for s in slots)
+    xs = call.inputs(slots)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     gs = tuple(rng.standard_normal(x.shape) for x in xs)
     h = _nested_fn(rule, call, slots)

@@ -24,36 +24,6 @@ one_example = settings(max_examples=2, deadline=None,
                        suppress_health_check=list(HealthCheck))
 
 
-def _slots(call):
-    slots = []
-    for i, a in enumerate(call.args):
-        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-            slots.append((i, None))
-        elif isinstance(a, list) and a and all(isinstance(e, np.ndarray) for e in a):
-            slots.extend((i, j) for j, e in enumerate(a) if e.dtype.kind == "f")
-    return slots
-
-
-def _differentiable(rule, slots):
-    if rule.partials is not None:
-        return [s for s in slots if rule.partials[s[0]] is not None]
-    return [s for s in slots if rule.seq_arg or rule.jvps == () or
-            (s[0] < len(rule.jvps) and rule.jvps[s[0]] is not None)]
-
-
-def _fn(rule, call, slots):
-    def f(*xs):
-        args = [list(a) if isinstance(a, list) else a for a in call.args]
-        for (i, j), x in zip(slots, xs):
-            if j is None:
-                args[i] = x
-            else:
-                args[i][j] = x
-        return rule.fn(*args, **call.kwargs)
-
-    return f
-
-
 def _leaves(tree):
     return [np.asarray(x) for x in flatten(tree)[0]]
 
@@ -115,10 +85,10 @@ def _check_trace(rule, f, xs, ts, batched, seen):
 @given(data=st.data())
 def test_trace_every_rule(rule, data, spy):
     call = data.draw(rule_calls(rule), label="call")
-    slots = _differentiable(rule, _slots(call))
+    slots = call.slots(rule)
     assume(slots)
-    xs = tuple(call.args[i] if j is None else call.args[i][j] for i, j in slots)
-    f = _fn(rule, call, slots)
+    xs = call.inputs(slots)
+    f = call.function(rule.fn, slots)
     rng = np.random.default_rng(0)
 
     ts = tuple(rng.standard_normal(x.shape) for x in xs)

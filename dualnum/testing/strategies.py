@@ -49,6 +49,39 @@ class Call:
         kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
         return f"Call({', '.join(show(a) for a in self.args)}{', ' if kw else ''}{kw})"
 
+    def slots(self, rule=None):
+        """Positions ``(i, j)`` of the float-array inputs: ``args[i]``, or ``args[i][j]``
+        inside a sequence argument; with ``rule``, only those it differentiates."""
+        slots = []
+        for i, a in enumerate(self.args):
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+                slots.append((i, None))
+            elif isinstance(a, list) and a and all(isinstance(e, np.ndarray) for e in a):
+                slots.extend((i, j) for j, e in enumerate(a) if e.dtype.kind == "f")
+        if rule is None:
+            return slots
+        if rule.partials is not None:
+            return [s for s in slots if rule.partials[s[0]] is not None]
+        return [s for s in slots if rule.seq_arg or rule.jvps == () or
+                (s[0] < len(rule.jvps) and rule.jvps[s[0]] is not None)]
+
+    def inputs(self, slots):
+        """The arrays at ``slots``."""
+        return tuple(self.args[i] if j is None else self.args[i][j] for i, j in slots)
+
+    def function(self, fn, slots):
+        """``f(*xs)``: this call of ``fn`` with ``xs`` placed at ``slots``."""
+        def f(*xs):
+            args = [list(a) if isinstance(a, list) else a for a in self.args]
+            for (i, j), x in zip(slots, xs):
+                if j is None:
+                    args[i] = x
+                else:
+                    args[i][j] = x
+            return fn(*args, **self.kwargs)
+
+        return f
+
 
 # ------------------------------------------------------------------ basics
 def shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1, max_side=MAX_SIDE):
