@@ -16,7 +16,41 @@ from __future__ import annotations
 import numpy as np
 
 
-class LowRank:
+def _op(ufunc, reflected=False):
+    def f(self, other):
+        return ufunc(other, self) if reflected else ufunc(self, other)
+
+    return f
+
+
+class _Unformed:
+    """Operators for unformed arrays: each one goes through NumPy's ufunc protocol, where
+    the subclass either computes it in factored form or materialises first."""
+
+    __slots__ = ()
+    __array_priority__ = 2000
+    is_structured_tangent = True
+
+    __add__, __radd__ = _op(np.add), _op(np.add, True)
+    __sub__, __rsub__ = _op(np.subtract), _op(np.subtract, True)
+    __mul__, __rmul__ = _op(np.multiply), _op(np.multiply, True)
+    __truediv__ = _op(np.true_divide)
+    __matmul__, __rmatmul__ = _op(np.matmul), _op(np.matmul, True)
+
+    size = property(lambda self: int(np.prod(self.shape)))
+
+    def __array__(self, dtype=None, copy=None):
+        d = self.dense()
+        return d if dtype is None else d.astype(dtype)
+
+    def __getitem__(self, index):
+        return self.dense()[index]
+
+    def reshape(self, *shape, **kw):
+        return self.dense().reshape(*shape, **kw)
+
+
+class LowRank(_Unformed):
     """``V_k = a[k] ⊗ b[k]`` for k < K: shape ``(K, n, m)`` when ``batched``, otherwise
     the sum ``Σ_k a[k] ⊗ b[k]`` of shape ``(n, m)``.
 
@@ -31,8 +65,6 @@ class LowRank:
     """
 
     __slots__ = ("a", "b", "batched")
-    __array_priority__ = 2000
-    is_structured_tangent = True
 
     def __init__(self, a, b, batched=True):
         a, b = np.asarray(a), np.asarray(b)
@@ -50,7 +82,6 @@ class LowRank:
 
     ndim = property(lambda self: 3 if self.batched else 2)
     dtype = property(lambda self: np.result_type(self.a, self.b))
-    size = property(lambda self: int(np.prod(self.shape)))
 
     def __len__(self):
         return self.shape[0]
@@ -60,10 +91,6 @@ class LowRank:
         if self.batched:
             return self.a[:, :, None] * self.b[:, None, :]
         return self.a.T @ self.b
-
-    def __array__(self, dtype=None, copy=None):
-        d = self.dense()
-        return d if dtype is None else d.astype(dtype)
 
     def astype(self, dtype, copy=True):
         return LowRank(self.a.astype(dtype), self.b.astype(dtype), self.batched)
@@ -126,28 +153,8 @@ class LowRank:
             return self.a[:, :, None] * by[:, None, :]
         return self.a.T @ by
 
-    # -------------------------------------------------------------- operators
-    def _op(ufunc, reflected=False):
-        def f(self, other):
-            return ufunc(other, self) if reflected else ufunc(self, other)
-
-        return f
-
-    __add__, __radd__ = _op(np.add), _op(np.add, True)
-    __sub__, __rsub__ = _op(np.subtract), _op(np.subtract, True)
-    __mul__, __rmul__ = _op(np.multiply), _op(np.multiply, True)
-    __truediv__ = _op(np.true_divide)
-    __matmul__, __rmatmul__ = _op(np.matmul), _op(np.matmul, True)
-    del _op
-
     def __neg__(self):
         return LowRank(-self.a, self.b, self.batched)
-
-    def __getitem__(self, index):
-        return self.dense()[index]
-
-    def reshape(self, *shape, **kw):
-        return self.dense().reshape(*shape, **kw)
 
 
 def _densify(x):
@@ -160,7 +167,7 @@ def _densify(x):
     return x
 
 
-class WeightedSum:
+class WeightedSum(_Unformed):
     """``Σ_k w[k] V[k]`` for dense directions V (K, ...), kept unformed so an optimizer
     can apply it in the same pass as the update (a forward-gradient estimate).
 
@@ -171,8 +178,6 @@ class WeightedSum:
     """
 
     __slots__ = ("w", "v")
-    __array_priority__ = 2000
-    is_structured_tangent = True
 
     def __init__(self, w, v):
         self.w, self.v = np.asarray(w), np.asarray(v)
@@ -183,14 +188,9 @@ class WeightedSum:
     shape = property(lambda self: self.v.shape[1:])
     ndim = property(lambda self: self.v.ndim - 1)
     dtype = property(lambda self: self.v.dtype)
-    size = property(lambda self: int(np.prod(self.shape)))
 
     def dense(self):
         return np.tensordot(self.w.astype(self.v.dtype), self.v, axes=1)
-
-    def __array__(self, dtype=None, copy=None):
-        d = self.dense()
-        return d if dtype is None else d.astype(dtype)
 
     def astype(self, dtype, copy=True):
         return WeightedSum(self.w, self.v.astype(dtype))
@@ -205,20 +205,5 @@ class WeightedSum:
     def __array_function__(self, func, types, args, kwargs):
         return func(*_densify(args), **_densify(kwargs))
 
-    def _op(ufunc, reflected=False):
-        def f(self, other):
-            return ufunc(other, self) if reflected else ufunc(self, other)
-
-        return f
-
-    __add__, __radd__ = _op(np.add), _op(np.add, True)
-    __sub__, __rsub__ = _op(np.subtract), _op(np.subtract, True)
-    __mul__, __rmul__ = _op(np.multiply), _op(np.multiply, True)
-    __truediv__ = _op(np.true_divide)
-    del _op
-
     def __neg__(self):
         return WeightedSum(-self.w, self.v)
-
-    def __getitem__(self, index):
-        return self.dense()[index]
