@@ -52,19 +52,11 @@ def updated(text):
 
 
 def main(argv=None):
+    from ._files import write_generated
+
     argv = sys.argv[1:] if argv is None else argv
-    text = README.read_text()
-    new = updated(text)
-    if "--check" in argv:
-        if new != text:
-            print("README.md's coverage table is stale: run python -m dualnum._coverage")
-            return 1
-        return 0
-    tmp = README.with_suffix(".md.tmp")
-    tmp.write_text(new)
-    tmp.replace(README)
-    print(f"wrote {README}")
-    return 0
+    return write_generated(README, updated(README.read_text()), check="--check" in argv,
+                           command="python -m dualnum._coverage")
 
 
 if __name__ == "__main__":

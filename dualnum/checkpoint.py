@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._files import atomic_write
 
 __all__ = ["CheckpointError", "Checkpoint", "save", "load", "restore", "atomic_write",
            "FORMAT"]
@@ -61,26 +62,6 @@ class Checkpoint:
     seconds: float = 0.0
     version: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def atomic_write(path, write, mode="wb"):
-    """Call ``write(file)`` on a temporary file in ``path``'s directory, then rename it to
-    ``path`` (atomic on one file system): readers see the old file or the new one, never
-    half of one."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save(path, *, model, optimizer=None, rng=None, step=0, config=None, seconds=0.0,

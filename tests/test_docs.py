@@ -27,3 +27,25 @@ def test_quickstart_example_runs():
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "agrees with finite differences" in out.stdout
+
+
+def test_atomic_write_keeps_permissions_and_leaves_no_temp_files(tmp_path):
+    import os
+
+    from dualnum._files import atomic_write
+
+    p = tmp_path / "f.txt"
+    p.write_text("old")
+    os.chmod(p, 0o640)
+    atomic_write(p, lambda f: f.write("new"), mode="w")
+    assert p.read_text() == "new" and (os.stat(p).st_mode & 0o777) == 0o640
+
+    def fail(f):
+        f.write("half")
+        raise RuntimeError("interrupted")
+
+    try:
+        atomic_write(p, fail, mode="w")
+    except RuntimeError:
+        pass
+    assert p.read_text() == "new" and sorted(os.listdir(tmp_path)) == ["f.txt"]

@@ -167,18 +167,11 @@ def render():
 
 
 def main(argv=None):
+    from .._files import write_generated
+
     argv = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--check" in argv:
-        if TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run python -m dualnum.kernels.generate")
-            return 1
-        return 0
-    tmp = TARGET.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(TARGET)
-    print(f"wrote {TARGET}")
-    return 0
+    return write_generated(TARGET, render(), check="--check" in argv,
+                           command="python -m dualnum.kernels.generate")
 
 
 if __name__ == "__main__":
