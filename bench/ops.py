@@ -179,14 +179,9 @@ def compile_cost():
 
 
 def machine():
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from _common import cpu_model
+
+    cpu = cpu_model()
     import numba
 
     return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "

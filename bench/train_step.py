@@ -620,14 +620,9 @@ def thread_settings():
 
 
 def machine():
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from _common import cpu_model
+
+    cpu = cpu_model()
     import numba
 
     parts = [f"{cpu}, {os.cpu_count()} cores", f"Python {platform.python_version()}",
