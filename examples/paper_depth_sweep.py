@@ -15,8 +15,8 @@ the network deepens; they also compare memory. This script measures, for MLPs
 * the peak memory one step adds above the memory held before it (parameters, data):
   Linux's peak-RSS counter, reset just before the step.
 
-Every point runs in a fresh process (``_paper.py``'s workers): memory peaks cannot leak
-from one point into the next, and dualnum and PyTorch never share a process (their
+Every point runs in fresh processes (``_paper.py``'s workers; memory in a separate one):
+memory peaks cannot leak from one point into the next, and dualnum and PyTorch never share a process (their
 OpenMP runtimes slow each other down). Timings are medians of 15 samples; data is a
 seeded random batch (the cost does not depend on the pixel values).
 
@@ -32,9 +32,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import _paper  # first: it imports dualnum before NumPy (see _paper.py)
 
-import _paper
+import numpy as np
 
 #: Environment of the worker processes: large blocks are mmapped and given back when
 #: freed, so that resident memory follows live memory (glibc's heap keeps freed memory).
@@ -42,11 +42,17 @@ WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 
 
 def point(system, depth, args, distribution=None):
+    """Times from one worker process, peak memory from another: the memory worker runs
+    with WORKER_ENV, which would slow the timed steps down (every large allocation would
+    be fresh pages from the kernel)."""
     spec = _paper.mlp_spec(784, args.width, depth)
     cfg = {"task": "cost", "spec": spec, "data": "random", "input_shape": [784],
-           "batch_size": args.batch_size, "seed": args.seed, "lr0": 1e-5, "memory": True,
+           "batch_size": args.batch_size, "seed": args.seed, "lr0": 1e-5,
            "repeats": 3 if args.quick else 15, "distribution": distribution}
-    return _paper.run_worker(system, cfg, env=WORKER_ENV)
+    res = _paper.run_worker(system, cfg)
+    mem = _paper.run_worker(system, dict(cfg, memory=True, timing=False), env=WORKER_ENV)
+    res["peak_extra_bytes"] = mem["peak_extra_bytes"]
+    return res
 
 
 def mb(b):

@@ -48,9 +48,8 @@ import sys
 import time
 from pathlib import Path
 
+import dualnum as dn  # before NumPy: dualnum/__init__.py explains why
 import numpy as np
-
-import dualnum as dn
 
 
 def beale(p):

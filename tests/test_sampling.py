@@ -41,3 +41,15 @@ def test_rademacher_signs():
     x = rademacher(np.random.default_rng(0), (100_001,), np.float64)
     assert set(np.unique(x)) == {-1.0, 1.0}
     assert abs(x.mean()) < 5 / math.sqrt(len(x))
+
+
+def test_normal_samples_are_uncorrelated_across_positions():
+    """Each sample draws its own stream: no sample may reuse a neighbour's draws. (A
+    counter shared between neighbours once made 1.2 % of v_i equal v_{i+2}, a lag-2
+    correlation of 0.013, which biases the forward gradient by 0.013·(∇f_{i-2} + ∇f_{i+2}).)"""
+    x = normal(np.random.default_rng(0), (2_000_000,), np.float64)
+    se = 1 / math.sqrt(len(x))
+    for lag in range(1, 9):
+        a, b = x[:-lag], x[lag:]
+        assert np.mean(a == b) < 1e-5, lag
+        assert abs(np.mean(a * b)) < 5 * se, (lag, np.mean(a * b))

@@ -31,6 +31,17 @@ def rademacher(rng, shape, dtype):
 # across threads and the result does not depend on how many there are. The layer index
 # and the value come from different bits of one 64-bit hash (Doornik 2005 showed that
 # sharing them, as the original code does, correlates successive draws).
+#
+# Sample i's first draw is h0 = mix(key + i·γ). The draws a rejection needs next are
+# mix(h0 + j·γ): a stream seeded by h0, so that no two samples share draws. (An earlier
+# version continued with key + (i + j)·γ, sample i + j's own counter: 1.2 % of samples
+# then repeated their neighbour two places on, a correlation of 0.013 between v_i and
+# v_{i+2} that biases a forward gradient; tests/test_sampling.py checks the lags.)
+#
+# 98.8 % of first draws are accepted at once, so the kernel runs in blocks: a loop
+# without branches takes every first draw (SIMD-friendly: a hash, a table lookup, a
+# multiply), marking rejected ones with NaN, and a second loop over the block finishes
+# those with the full algorithm.
 def _ziggurat_tables():
     m1 = 2.0 ** 31
     dn = tn = 3.442619855899
@@ -72,13 +83,15 @@ def _uniform(h):
     return ((h >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
 
 
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # 2⁶⁴/φ: a Weyl sequence's increment
+_BLOCK = 4096
+
+
 @jit
-def _normal_at(key, i, kn, wn, fn):
-    gamma = np.uint64(0x9E3779B97F4A7C15)
-    ctr = key + np.uint64(i) * gamma
+def _normal_rest(h, kn, wn, fn):
+    """The full ziggurat for a sample whose first draw ``h`` was not accepted at once."""
+    ctr = h
     while True:
-        ctr += gamma
-        h = _mix(ctr)
         iz = np.int64(h & np.uint64(127))
         hz = np.int64(np.int32(np.uint32(h >> np.uint64(32))))
         if abs(hz) < kn[iz]:
@@ -86,21 +99,33 @@ def _normal_at(key, i, kn, wn, fn):
         x = hz * wn[iz]
         if iz == 0:  # the tail beyond R, by Marsaglia's exponential method
             while True:
-                ctr += gamma
+                ctr += _GAMMA
                 xt = -np.log(_uniform(_mix(ctr))) / _R
-                ctr += gamma
+                ctr += _GAMMA
                 yt = -np.log(_uniform(_mix(ctr)))
                 if yt + yt >= xt * xt:
                     return _R + xt if hz > 0 else -_R - xt
-        ctr += gamma
+        ctr += _GAMMA
         if fn[iz] + _uniform(_mix(ctr)) * (fn[iz - 1] - fn[iz]) < np.exp(-0.5 * x * x):
             return x
+        ctr += _GAMMA
+        h = _mix(ctr)
 
 
 @kernel
 def _normal_fill(out, key, kn, wn, fn):
-    for i in prange(out.size):
-        out[i] = _normal_at(key, i, kn, wn, fn)
+    n = out.size
+    for blk in prange((n + _BLOCK - 1) // _BLOCK):
+        lo = blk * _BLOCK
+        hi = min(lo + _BLOCK, n)
+        for i in range(lo, hi):  # first draws, accepted or marked
+            h = _mix(key + np.uint64(i) * _GAMMA)
+            iz = np.int64(h & np.uint64(127))
+            hz = np.int64(np.int32(np.uint32(h >> np.uint64(32))))
+            out[i] = hz * wn[iz] if abs(hz) < kn[iz] else np.nan
+        for i in range(lo, hi):
+            if np.isnan(out[i]):
+                out[i] = _normal_rest(_mix(key + np.uint64(i) * _GAMMA), kn, wn, fn)
 
 
 def normal(rng, shape, dtype):

@@ -30,6 +30,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..kernels import conv, pool
+
 from ..core.dual import Dual
 from ..core.rules import NONZERO, REAL, Interval, apply, defjvp, lead, to_shape, trailing_axes
 from .elementwise import _ENV, elementwise
@@ -575,6 +577,8 @@ def _im2col(x, kernel, stride, padding):
     """x (B..., C, H, W) unfolded into the matrix (C*kh*kw, B*Ho*Wo), and (Ho, Wo).
     The copy reads rows of Wo elements that are contiguous in x (stride 1), so it runs
     at memory speed; every leading axis of x goes into the columns."""
+    if _compiled(x):
+        return conv.im2col(x, kernel, stride, padding)
     win = _windows(x, kernel, stride, padding)  # (B..., C, Ho, Wo, kh, kw), a view
     nb = win.ndim - 5
     cols = win.transpose([nb, nb + 3, nb + 4] + list(range(nb)) + [nb + 1, nb + 2])
@@ -689,14 +693,25 @@ def _pool_params(what, x, kernel_size, stride):
     return k, s
 
 
+def _compiled(x):
+    """Whether the pooling kernels take ``x`` (a float32/float64 array; Duals, from
+    tangent rules evaluated on Duals, take the NumPy path the rule table differentiates)."""
+    return isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
+
+
 def _max_pool2d_primal(x, kernel_size, stride=None):
     k, s = _pool_params("max_pool2d", x, kernel_size, stride)
-    return np.max(_windows(np.asarray(x), k, s), axis=(-2, -1))
+    x = np.asarray(x)
+    if _compiled(x):
+        return pool.max_pool(x, k, s)[0]
+    return np.max(_windows(x, k, s), axis=(-2, -1))
 
 
 def _argmax_flat(x, k, s):
     """For every window, the index into ``x.ravel()`` of its first maximum in row-major
     window order; shape ``x.shape[:-2] + (Ho, Wo)``."""
+    if _compiled(x):
+        return pool.max_pool(x, k, s)[1]
     win = _windows(x, k, s)
     ho, wo = win.shape[-4:-2]
     a = np.argmax(win.reshape(win.shape[:-2] + (k[0] * k[1],)), axis=-1)  # first max
@@ -747,12 +762,17 @@ _MAX_POOL2D = defjvp(
 
 def _avg_pool2d_primal(x, kernel_size, stride=None):
     k, s = _pool_params("avg_pool2d", x, kernel_size, stride)
-    return np.mean(_windows(np.asarray(x), k, s), axis=(-2, -1))
+    x = np.asarray(x)
+    if _compiled(x):
+        return pool.avg_pool(x, k, s)
+    return np.mean(_windows(x, k, s), axis=(-2, -1))
 
 
 def _avg_pool2d_jvp(g, y, x, kernel_size, stride=None):
     k = _pair(kernel_size, "kernel_size", 1)
     s = k if stride is None else _pair(stride, "stride", 1)
+    if _compiled(g):
+        return pool.avg_pool(g, k, s)
     return np.mean(_windows(g, k, s), axis=(-2, -1))
 
 
