@@ -27,9 +27,10 @@ dualnum and PyTorch run in two worker processes per model that take turns round 
 (in one process their thread pools, OpenBLAS's and libgomp's, slow each other down on 2
 cores; ``--same-process`` interleaves them in one process instead). Compare numbers only
 within one run: this machine is shared and noisy, and the report says how much CPU other
-processes took meanwhile. The workers inherit the environment, so for example
-``OPENBLAS_THREAD_TIMEOUT=4 python bench/train_step.py`` shows what OpenBLAS's spinning
-threads cost the numba kernels that follow a GEMM.
+processes took meanwhile. The workers inherit the environment. dualnum's workers import
+dualnum before NumPy, so OpenBLAS's idle threads sleep at once (dualnum/__init__.py);
+``OPENBLAS_THREAD_TIMEOUT=28 python bench/train_step.py`` restores OpenBLAS's default
+spinning and shows what it costs the numba kernels that follow a GEMM.
 
 Memory: the peak extra memory of one step for deep MLPs 784→[1024]×L→10 at batch 256,
 each point in a fresh subprocess (``--memory-point L --system S``): peak RSS above the
@@ -54,6 +55,15 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+
+# A process that times dualnum imports it before NumPy, as a script starting with
+# `import dualnum` does: OpenBLAS's idle threads then sleep instead of spinning into the
+# numba kernels that follow a GEMM (see dualnum/__init__.py). PyTorch processes import
+# torch first instead (see try_torch).
+if ("--worker" in sys.argv and "dualnum" in sys.argv[sys.argv.index("--worker") + 1:][:1]) \
+        or ("--memory-point" in sys.argv and "torch-fg" not in sys.argv
+            and "torch-bp" not in sys.argv):
+    import dualnum  # noqa: F401
 
 import numpy as np
 

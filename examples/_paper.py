@@ -12,7 +12,9 @@ imported first; torch's backprop step slowed in the other order).
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -175,6 +177,10 @@ def _atomic(path, write):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".",
                                suffix=path.suffix)
     os.close(fd)
+    # mkstemp makes the file private (0600); give it the mode a plain open() would
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -282,6 +288,13 @@ def _torch_task(cfg):
         ds, _ = load_mnist(cfg["data_dir"], quick=cfg["quick"])
         loader = ds.batches(cfg["batch_size"], seed=cfg["seed"])
         lr0, k, steps = cfg["lr0"], cfg["k"], cfg["steps"]
+        # two untimed steps on a copy first: PyTorch's first calls initialise its kernels
+        warm = copy.deepcopy(tmodel)
+        warm_opt = torch.optim.SGD(warm.parameters(), lr=lr0)
+        for x, y in itertools.islice(loader.stream(), 2):
+            warm_opt.zero_grad()
+            F.cross_entropy(warm(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+            warm_opt.step()
         opt = torch.optim.SGD(tmodel.parameters(), lr=lr0)
         losses, times, elapsed = [], [], 0.0
         stream = loader.stream()
