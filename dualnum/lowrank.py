@@ -190,6 +190,10 @@ class WeightedSum(_Unformed):
     dtype = property(lambda self: self.v.dtype)
 
     def dense(self):
+        if self.v.shape[0] == 1:
+            # one direction (the common case): a scaled copy; tensordot's reshapes and
+            # BLAS call cost more than the product for small parameters
+            return self.v[0] * self.v.dtype.type(self.w[0])
         return np.tensordot(self.w.astype(self.v.dtype), self.v, axes=1)
 
     def astype(self, dtype, copy=True):
