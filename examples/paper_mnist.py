@@ -82,29 +82,10 @@ def describe(spec):
 
 
 # -------------------------------------------------------------------------- training
-def train_fgd(model, loader, steps, lr0, k, rng, distribution):
-    """Forward gradient descent; returns per-step losses, cumulative step times, and the
-    step at which a non-finite loss stopped it (or None)."""
-    params = dict(model.named_parameters())
-    opt = dn.optim.SGD(params, lr=dn.optim.ExponentialDecay(lr0, k))
-    losses, times = np.full(steps, np.nan), np.full(steps, np.nan)
-    elapsed, stream = 0.0, loader.stream()
-    for i in range(steps):
-        x, y = next(stream)
-        t0 = time.perf_counter()
-        value, g = dn.forward_gradient(
-            lambda p: dn.cross_entropy(dn.nn.functional_call(model, p, x), y), params,
-            rng=rng, distribution=distribution, dense=False)
-        if not math.isfinite(float(value)):
-            return losses[:i], times[:i], i
-        opt.step(g)
-        elapsed += time.perf_counter() - t0
-        losses[i], times[i] = float(value), elapsed
-    return losses, times, None
-
-
-def train_exact(model, loader, steps, lr0, k):
-    """Gradient descent with exact gradients by forward mode (dn.grad: n/chunk passes)."""
+def descend(model, loader, steps, lr0, k, gradient):
+    """SGD with the paper's schedule, ``gradient(f, params)`` returning (loss, g) for the
+    batch loss f. Returns per-step losses, cumulative step times, and the step at which
+    a non-finite loss stopped it (or None)."""
     params = dict(model.named_parameters())
     opt = dn.optim.SGD(params, lr=dn.optim.ExponentialDecay(lr0, k))
     losses, times = np.full(steps, np.nan), np.full(steps, np.nan)
@@ -114,14 +95,32 @@ def train_exact(model, loader, steps, lr0, k):
 
         def f(p):
             return dn.cross_entropy(dn.nn.functional_call(model, p, x), y)
-        # dn.grad returns the gradient alone: the loss at the step's starting point is
-        # read outside the timed part (backprop gets it free with its forward pass).
-        losses[i] = float(f(params))
         t0 = time.perf_counter()
-        opt.step(dn.grad(f, chunk_size=512)(params))
+        value, g = gradient(f, params)
+        if not math.isfinite(value):
+            return losses[:i], times[:i], i
+        opt.step(g)
         elapsed += time.perf_counter() - t0
-        times[i] = elapsed
+        losses[i], times[i] = value, elapsed
     return losses, times, None
+
+
+def train_fgd(model, loader, steps, lr0, k, rng, distribution):
+    """Forward gradient descent: one forward-mode pass per step."""
+    def forward_gradient(f, params):
+        value, g = dn.forward_gradient(f, params, rng=rng, distribution=distribution,
+                                       dense=False)
+        return float(value), g
+    return descend(model, loader, steps, lr0, k, forward_gradient)
+
+
+def train_exact(model, loader, steps, lr0, k):
+    """Gradient descent with exact gradients by forward mode (dn.grad: n/chunk passes).
+    dn.grad returns the gradient alone, so the loss costs one more forward pass, which
+    is counted (backprop gets it with its own forward pass)."""
+    def exact(f, params):
+        return float(f(params)), dn.grad(f, chunk_size=512)(params)
+    return descend(model, loader, steps, lr0, k, exact)
 
 
 # ------------------------------------------------------------------------ evaluation
