@@ -104,3 +104,36 @@ def test_strided_inputs():
     y = np.tanh(x) * x
     p, t = base[:, 0] / 1000, base[:, 1] / 1000
     np.testing.assert_allclose(y.tangent, (1 - np.tanh(p) ** 2) * t * p + np.tanh(p) * t)
+
+
+@settings(deadline=None)
+@given(data=st.data())
+def test_window_kernels_match_numpy_windows(data):
+    """im2col and pooling kernels against the NumPy window path they replace, on
+    inputs with ties (small integers) and NaNs, any stride, padding and leading axes."""
+    from dualnum.ops import network
+
+    lead = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=2), label="lead")
+    c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.integers(2, 7)),
+               data.draw(st.integers(2, 7)))
+    k = (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
+    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    p = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = rng.integers(-2, 3, tuple(lead) + (c, h, w)).astype(dtype)  # many ties
+    x[rng.random(x.shape) < 0.05] = np.nan
+
+    x4 = x.reshape((-1, c, h, w))  # pooling takes (N, C, H, W); im2col any leading axes
+    fast = (network._im2col(x, k, s, p), network._max_pool2d_primal(x4, k, s),
+            network._argmax_flat(x4, k, s), network._avg_pool2d_primal(x4, k, s))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(network, "_compiled", lambda a: False)
+        slow = (network._im2col(x, k, s, p), network._max_pool2d_primal(x4, k, s),
+                network._argmax_flat(x4, k, s), network._avg_pool2d_primal(x4, k, s))
+    (cols_f, hw_f), (cols_s, hw_s) = fast[0], slow[0]
+    assert hw_f == hw_s
+    np.testing.assert_array_equal(cols_f, cols_s)
+    np.testing.assert_array_equal(fast[1], slow[1])  # NaN where NumPy's max has NaN
+    np.testing.assert_array_equal(fast[2], slow[2])  # first maximum, or first NaN
+    np.testing.assert_allclose(fast[3], slow[3], rtol=1e-6)

@@ -30,10 +30,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..kernels import conv, pool
-
 from ..core.dual import Dual
 from ..core.rules import NONZERO, REAL, Interval, apply, defjvp, lead, to_shape, trailing_axes
+from ..kernels import conv, pool
 from .elementwise import _ENV, elementwise
 
 _NET = "network"
@@ -543,6 +542,13 @@ def _pair(v, what, minimum):
     return int(vals[0]), int(vals[1])
 
 
+def _compiled(x):
+    """Whether the numba kernels (im2col, pooling) take ``x``: a float32/float64 array.
+    Duals, from tangent rules evaluated on Duals, take the NumPy window path, which the
+    rule table differentiates."""
+    return isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
+
+
 def _windows(x, kernel, stride, padding=(0, 0)):
     """im2col as a view: the (kh, kw) windows of x's last two axes, taken every
     ``stride``, shape ``x.shape[:-2] + (Ho, Wo, kh, kw)``. Zero ``padding`` is a copy.
@@ -574,9 +580,9 @@ def _out_size(what, shape, kernel, stride, padding=(0, 0)):
 
 
 def _im2col(x, kernel, stride, padding):
-    """x (B..., C, H, W) unfolded into the matrix (C*kh*kw, B*Ho*Wo), and (Ho, Wo).
-    The copy reads rows of Wo elements that are contiguous in x (stride 1), so it runs
-    at memory speed; every leading axis of x goes into the columns."""
+    """x (B..., C, H, W) unfolded into the matrix (C*kh*kw, B*Ho*Wo), and (Ho, Wo);
+    every leading axis of x goes into the columns. Arrays go through the numba kernel
+    (dualnum.kernels.conv); anything else copies NumPy's window view."""
     if _compiled(x):
         return conv.im2col(x, kernel, stride, padding)
     win = _windows(x, kernel, stride, padding)  # (B..., C, Ho, Wo, kh, kw), a view
@@ -691,12 +697,6 @@ def _pool_params(what, x, kernel_size, stride):
     s = k if stride is None else _pair(stride, f"{what}: stride", 1)
     _out_size(what, shape, k, s)
     return k, s
-
-
-def _compiled(x):
-    """Whether the pooling kernels take ``x`` (a float32/float64 array; Duals, from
-    tangent rules evaluated on Duals, take the NumPy path the rule table differentiates)."""
-    return isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
 
 
 def _max_pool2d_primal(x, kernel_size, stride=None):
