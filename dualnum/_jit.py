@@ -3,8 +3,12 @@
 Every kernel in dualnum is compiled through :func:`kernel`, so the options below are
 chosen once, deliberately:
 
-* ``cache=True``: compiled machine code is written next to the source so a warm start
-  does not recompile (compilation is still lazy: a kernel compiles on its first call).
+* a disk cache, so a warm start does not recompile (compilation is still lazy: a kernel
+  compiles on its first call). numba's own ``cache=True`` writes next to the source, that
+  is inside the installed package, where pip's uninstall cannot see the files; dualnum's
+  kernels are cached under the per-user cache directory instead
+  (``dualnum._paths.cache_dir() / "numba"``), by a locator attached to dualnum's own
+  dispatchers only: numba's settings for the user's other code are left alone.
 * ``fastmath=False``: derivative checks compare against finite differences in float64;
   reassociation and flush-to-zero would make kernels disagree with NumPy's value path.
 * ``error_model="numpy"``: division by zero gives inf/nan as NumPy does, instead of
@@ -22,8 +26,44 @@ import os
 import types
 
 import numba
+from numba.core import caching as _caching
 
-_OPTIONS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
+from ._paths import cache_dir
+
+_OPTIONS = dict(fastmath=False, error_model="numpy", nogil=True)
+
+
+class _Locator(_caching._SourceFileBackedLocatorMixin, _caching._CacheLocator):
+    """numba's cache files for dualnum's kernels: one folder per source directory (so a
+    checkout and an installed copy never share entries) under the user cache."""
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        sub = self.get_suitable_cache_subpath(py_file)
+        self._cache_path = os.path.join(cache_dir(), "numba", sub)
+
+    def get_cache_path(self):
+        return self._cache_path
+
+
+class _CacheImpl(_caching.CompileResultCacheImpl):
+    _locator_classes = [_Locator]
+
+
+class _FunctionCache(_caching.FunctionCache):
+    _impl_class = _CacheImpl
+
+
+def _njit(py_func, **options):
+    """numba.njit with dualnum's options and its cache location. Where that location is
+    not writable the kernel still works, compiled afresh in each process."""
+    disp = numba.njit(**_OPTIONS, **options)(py_func)
+    try:
+        disp._cache = _FunctionCache(py_func)
+    except RuntimeError:  # no writable cache directory: numba raises "no locator"
+        pass
+    return disp
 
 #: Below this many elements the serial variant of a kernel is used.
 PARALLEL_MIN = 1 << 16
@@ -69,7 +109,7 @@ class _Kernel:
     @property
     def serial(self):
         if self._serial is None:
-            self._serial = numba.njit(parallel=False, **_OPTIONS)(self.py_func)
+            self._serial = _njit(self.py_func, parallel=False)
         return self._serial
 
     @property
@@ -81,7 +121,7 @@ class _Kernel:
             f = self.py_func
             twin = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
             twin.__qualname__ = f.__qualname__ + "__parallel"
-            self._parallel = numba.njit(parallel=True, **_OPTIONS)(twin)
+            self._parallel = _njit(twin, parallel=True)
         return self._parallel
 
     def __call__(self, n, *args):
@@ -105,7 +145,7 @@ def kernel(py_func):
 def jit(py_func):
     """A plain (serial) numba function with the project's options, for helpers that
     kernels call."""
-    return numba.njit(**_OPTIONS)(py_func)
+    return _njit(py_func)
 
 
 def threads():

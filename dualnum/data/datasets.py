@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _paths
 from ..train import Batches
 from .fetch import FILES, download, sha256_of
 from .errors import DataError, DataNotFoundError, DownloadError
@@ -220,13 +221,9 @@ def _split(n, n_test, seed=SPLIT_SEED):
 
 
 def cache_dir():
-    """The per-user cache directory where downloads go by default:
-    ``$XDG_CACHE_HOME/dualnum`` or ``~/.cache/dualnum`` (``%LOCALAPPDATA%\\dualnum`` on
-    Windows)."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base and os.name == "nt":
-        base = os.environ.get("LOCALAPPDATA")
-    return Path(base or Path.home() / ".cache") / "dualnum"
+    """The per-user cache directory where downloads go by default (see
+    :func:`dualnum._paths.cache_dir`)."""
+    return _paths.cache_dir()
 
 
 def search_dirs(data_dir=None):
