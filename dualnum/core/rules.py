@@ -286,6 +286,7 @@ def apply(rule, args, kwargs):
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
             res = [Dual._new(o, _fix(t, o), k) for o, t in zip(outs, ts)]
+        res = _like(out, res)
         if _tracer is not None:
             _tracer.record(rule, args, kwargs, res)
         return res
@@ -299,6 +300,14 @@ def apply(rule, args, kwargs):
     res = Dual._new(out, _fix(t, out), k)
     if _tracer is not None:
         _tracer.record(rule, args, kwargs, res)
+    return res
+
+
+def _like(out, res):
+    """``res`` in the container type of the primal output ``out``: a list, a tuple, or a
+    named tuple such as ``np.linalg.eigh``'s ``EighResult``."""
+    if isinstance(out, tuple):
+        return type(out)(*res) if hasattr(out, "_fields") else tuple(res)
     return res
 
 
