@@ -50,7 +50,7 @@ def _constant(expr):
 
 
 def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=None,
-                normalize=None, **extra):
+                normalize=None, replace=False, **extra):
     """Register an elementwise op. ``partials[i]`` is the derivative with respect to
     argument i, as an expression string (or None when that argument is not
     differentiable)."""
@@ -120,7 +120,7 @@ def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=No
         extra=dict(extra), normalize=normalize,
     )
     rule.extra["partial_fns"] = funcs
-    return register(rule)
+    return register(rule, replace=replace)
 
 
 def _clip_args(args, kwargs):

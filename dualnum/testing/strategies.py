@@ -154,6 +154,14 @@ def elementwise_call(draw, rule):
     return Call(tuple(args))
 
 
+@st.composite
+def intervals_call(draw, intervals):
+    """A call of an elementwise function of ``len(intervals)`` broadcastable arrays, each
+    drawn from its Interval."""
+    shp = draw(broadcastable_shapes(len(intervals)))
+    return Call(tuple(draw(arrays(s, dom)) for s, dom in zip(shp, intervals)))
+
+
 def rule_calls(rule):
     """A strategy of valid calls of ``rule`` (a Rule from ``dn.rules_table()``)."""
     if rule.kind == "elementwise":
