@@ -239,7 +239,8 @@ class Trace:
 
     @property
     def ops(self):
-        return [e for e in self.entries if e.op != _INPUT]
+        return [e for e in self.entries
+                if e.op != _INPUT and not e.op.startswith("input of ")]
 
     def __len__(self):
         return len(self.entries)
@@ -402,7 +403,9 @@ class _Recorder:
                 # A Dual this trace did not produce: made inside f (dn.Dual(...), an inner
                 # transform's input) or captured from outside. It gets a line of its own.
                 name = self._new_slot(a)
-                self.entries.append(TraceEntry(name, _UNTRACED, (), (), {}, a.primal,
+                made = a._level.name
+                op = _UNTRACED if made in ("Dual", "trace") else f"input of {made}"
+                self.entries.append(TraceEntry(name, op, (), (), {}, a.primal,
                                                a._tangent, a._k, level=a._level))
             parents.append(name)
             return name

@@ -195,6 +195,11 @@ class Dual:
             "SciPy's array-API code on Duals."
         )
 
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            raise _conversion("round() to an integer")
+        return call(np.round, self, ndigits)
+
     def item(self, *args):
         raise _conversion("d.item()")
 
@@ -362,6 +367,14 @@ def _value(x):
     return x
 
 
+def _values(a):
+    if isinstance(a, Dual):
+        return _value(a)
+    if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
+        return [_value(e) for e in a]
+    return a
+
+
 def is_dual(x):
     return isinstance(x, Dual)
 
@@ -465,23 +478,40 @@ def _top_level(args):
     return top
 
 
-def _perturbed(args, lvl):
+def _duals(args):
     for a in args:
         if isinstance(a, Dual):
-            if a._level is lvl and a._tangent is not None:
-                return True
+            yield a
         elif isinstance(a, (list, tuple)):
             for e in a:
-                if isinstance(e, Dual) and e._level is lvl and e._tangent is not None:
-                    return True
+                if isinstance(e, Dual):
+                    yield e
+
+
+def _any_unperturbed(args):
+    return any(d._tangent is None for d in _duals(args))
+
+
+def _any_perturbed(args):
+    for d in _duals(args):
+        while d._tangent is None:
+            d = d.primal
+            if not isinstance(d, Dual):
+                break
+        else:
+            return True
     return False
 
 
-def _peel(a, lvl):
+def _strip(a, keep):
+    """``a`` with Duals of symbolic-zero tangent replaced by their primals (except at
+    level ``keep``)."""
     if isinstance(a, Dual):
-        return a.primal if a._level is lvl else a
+        while isinstance(a, Dual) and a._tangent is None and a._level is not keep:
+            a = a.primal
+        return a
     if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
-        return [e.primal if isinstance(e, Dual) and e._level is lvl else e for e in a]
+        return [_strip(e, keep) for e in a]
     return a
 
 
@@ -519,17 +549,23 @@ def _apply_general(rule, args, kwargs):
     elif kwargs and rule.argnames:
         kwargs = dict(kwargs)  # never change the caller's dict
         args = _move_kwargs(rule, args, kwargs)
+    if rule.kind == "query":  # a fact about the value: no tangent, at any level
+        return rule.primal(*[_values(a) for a in args], **kwargs)
     lvl = _top_level(args)
     if lvl is None:  # called with no Dual (a rule used directly on arrays)
         return rule.primal(*args, **kwargs)
     if not lvl.active:
         raise _levels.leaked(lvl)
-    if not _perturbed(args, lvl):
-        # No tangent at this level (constants such as dn.Dual(5.0)): it adds nothing, so
-        # its Duals stand for their primals and the op runs at the next level down.
-        peeled = [_peel(a, lvl) for a in args]
-        if _top_level(peeled) is not None:
-            return _apply_general(rule, tuple(peeled), kwargs)
+    shown = args  # what a trace records: the Duals as the caller passed them
+    if _any_unperturbed(args):
+        # A Dual whose tangent is a symbolic zero (a constant such as dn.Dual(5.0)) stands
+        # for its primal: its level adds nothing. It is kept only when no argument is
+        # perturbed at all, so that the result is a Dual with a symbolic zero tangent.
+        keep = None if _any_perturbed(args) else lvl
+        args = tuple([_strip(a, keep) for a in args])
+        lvl = _top_level(args)
+        if not lvl.active:
+            raise _levels.leaked(lvl)
     n = len(args)
     primals = [None] * n
     tangents = [None] * n
@@ -576,7 +612,7 @@ def _apply_general(rule, args, kwargs):
         out = _checked(rule, out, tangents)
         res = Dual._new(out, _fix(t, out), k, lvl)
         if tracer is not None:
-            tracer.record(rule, args, kwargs, res, lvl)
+            tracer.record(rule, shown, kwargs, res, lvl)
         return res
     if rule.fused is not None and k is None and tracer is None:
         res = rule.fused(primals, tangents)
@@ -607,7 +643,7 @@ def _apply_general(rule, args, kwargs):
             res = [Dual._new(o, _fix(t, o), k, lvl) for o, t in zip(outs, ts)]
         res = _like(out, res)
         if tracer is not None:
-            tracer.record(rule, args, kwargs, res, lvl)
+            tracer.record(rule, shown, kwargs, res, lvl)
         return res
     out = _checked(rule, out, tangents)
     if not isinstance(out, (np.ndarray, Dual)):
@@ -615,7 +651,7 @@ def _apply_general(rule, args, kwargs):
     t = tangent_of(rule, out, primals, tangents, kwargs)
     res = Dual._new(out, _fix(t, out), k, lvl)
     if tracer is not None:
-        tracer.record(rule, args, kwargs, res, lvl)
+        tracer.record(rule, shown, kwargs, res, lvl)
     return res
 
 

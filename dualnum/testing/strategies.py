@@ -155,10 +155,13 @@ def elementwise_call(draw, rule):
 
 
 @st.composite
-def intervals_call(draw, intervals):
-    """A call of an elementwise function of ``len(intervals)`` broadcastable arrays, each
-    drawn from its Interval."""
-    shp = draw(broadcastable_shapes(len(intervals)))
+def intervals_call(draw, intervals, same_shape=False):
+    """A call of an elementwise function of ``len(intervals)`` arrays, each drawn from
+    its Interval: of shapes that broadcast together, or of one shape."""
+    if same_shape:
+        shp = (draw(shapes()),) * len(intervals)
+    else:
+        shp = draw(broadcastable_shapes(len(intervals)))
     return Call(tuple(draw(arrays(s, dom)) for s, dom in zip(shp, intervals)))
 
 
