@@ -167,6 +167,14 @@ def register(rule, *aliases, replace=False):
     return rule
 
 
+def alias(key, fn):
+    """Let ``key`` (a wrapper of ``fn``) find ``fn``'s rule too."""
+    rule = _TABLE.get(fn)
+    if rule is not None:
+        _TABLE[key] = rule
+    return rule
+
+
 def lookup(fn):
     """The rule for ``fn`` (a NumPy function, ufunc or dualnum function), or None."""
     return _TABLE.get(fn)

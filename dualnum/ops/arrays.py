@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.dual import Dual, _stack_nested
 from ..core.errors import ConversionError, DTypeError
+from ..core.rules import alias
 
 #: (module, name) of the NumPy functions that accept lists of Duals.
 WRAPPED = [("numpy", n) for n in (
@@ -115,7 +116,9 @@ def install():
             continue
         make = _array_wrapper if name == "array" else _list_wrapper
         _originals[(mod_name, name)] = original
-        setattr(mod, name, make(original))
+        wrapper = make(original)
+        alias(wrapper, original)  # the wrapper is the same op to the table
+        setattr(mod, name, wrapper)
 
 
 def uninstall():

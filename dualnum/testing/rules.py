@@ -11,8 +11,9 @@ each, :func:`check_call`:
 * float32 inputs stay float32 and agree with float64 within float32 tolerance;
 
 and :func:`check_second_order`: the rule's tangent rule, run on Duals, agrees with finite
-differences of itself, and a jvp nested inside a jvp (two perturbation levels) agrees with
-finite differences of the first derivative.
+differences of itself; a jvp nested inside a jvp (two perturbation levels) agrees with
+finite differences of the first derivative; and with a batch of directions at both
+levels, as ``dn.hessian`` runs, it agrees with the single nested jvps.
 """
 from __future__ import annotations
 
@@ -169,7 +170,21 @@ def check_second_order(rule, call, seed=0):
     check_jvp(h, xs + gs, rtol=1e-4, atol=1e-5, eps=1e-5)
     # a jvp inside a jvp: d/dv (J(x) u) against finite differences of J(x) u
     us = tuple(rng.standard_normal(x.shape) for x in xs)
-    check_jvp(lambda *x: jvp(f, x, us)[1], xs, gs, rtol=1e-4, atol=1e-5, eps=1e-5)
+    inner = lambda *x: jvp(f, x, us)[1]  # noqa: E731
+    check_jvp(inner, xs, gs, rtol=1e-4, atol=1e-5, eps=1e-5)
+    # ... and with a batch of directions at both levels (as hessian runs): entry [i, j]
+    # is the single nested jvp along outer direction i and inner direction j
+    us2 = tuple(rng.standard_normal(x.shape) for x in xs)
+    gs2 = tuple(rng.standard_normal(x.shape) for x in xs)
+    ub = tuple(np.stack([a, b]) for a, b in zip(us, us2))
+    gb = tuple(np.stack([a, b]) for a, b in zip(gs, gs2))
+    both = jvp(lambda *x: jvp(f, x, ub, batched=True)[1], xs, gb, batched=True)[1]
+    one = jvp(inner, xs, gs)[1]
+    other = jvp(lambda *x: jvp(f, x, us2)[1], xs, gs2)[1]
+    _close([l[0, 0] for l in _leaves(both)], one, rtol=1e-9, atol=1e-10,
+           what="batched at both levels, directions (0, 0)")
+    _close([l[1, 1] for l in _leaves(both)], other, rtol=1e-9, atol=1e-10,
+           what="batched at both levels, directions (1, 1)")
     return True
 
 
