@@ -170,19 +170,51 @@ def jvp(f, primals, tangents, *, batched=False):
     >>> dn.jvp(lambda x: dn.jvp(lambda y: x * y, (2.0,), (1.0,))[1], (3.0,), (1.0,))
     (array(3.), array(1.))
     """
-    primals = _as_args(primals, "primals")
-    tangents = _as_args(tangents, "tangents")
-    if len(primals) != len(tangents):
-        raise TreeMismatchError(
-            f"jvp got {len(primals)} primals but {len(tangents)} tangents"
-        )
     lvl, token = _levels.open_level("jvp")
     try:
-        args, k = _make_duals(primals, tangents, batched, lvl)
+        args = _plain_duals(primals, tangents, lvl) if not batched else None
+        if args is None:
+            primals = _as_args(primals, "primals")
+            tangents = _as_args(tangents, "tangents")
+            if len(primals) != len(tangents):
+                raise TreeMismatchError(
+                    f"jvp got {len(primals)} primals but {len(tangents)} tangents"
+                )
+            args, k = _make_duals(primals, tangents, batched, lvl)
+        else:
+            k = None
         out = f(*args)
+        if type(out) is Dual and out._level is lvl and type(out.primal) is np.ndarray:
+            t = out._tangent
+            if type(t) is not np.ndarray:
+                t = out.tangent
+            return out.primal, t
         return _split_out(out, lvl, k, "jvp")
     finally:
         _levels.close_level(lvl, token)
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _plain_duals(primals, tangents, lvl):
+    """The arguments as Duals when every primal and tangent is a float array of the same
+    shape and dtype, or a Python float (the common case, without pytree handling);
+    None for anything else, which the general path checks and explains."""
+    if type(primals) is not tuple or type(tangents) is not tuple or \
+            len(primals) != len(tangents):
+        return None
+    args = []
+    for p, t in zip(primals, tangents):
+        if type(p) is float:
+            p = np.array(p)
+        if type(t) is float:
+            t = np.array(t)
+        if type(p) is not np.ndarray or type(t) is not np.ndarray or \
+                p.dtype is not t.dtype or p.shape != t.shape or p.dtype not in _FLOATS:
+            return None
+        args.append(Dual._new(p, t, None, lvl))
+    return args
 
 
 # ------------------------------------------------------------------ Jacobians
