@@ -569,8 +569,7 @@ def _apply_general(rule, args, kwargs):
     n = len(args)
     primals = [None] * n
     tangents = [None] * n
-    k = None
-    unbatched = None
+    batches = []  # (argument, its K or None, whether it has a tangent), for _common_k
     for i, a in enumerate(args):
         if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
             if not (rule.seq_arg and i == 0):
@@ -581,31 +580,15 @@ def _apply_general(rule, args, kwargs):
                 p, t, ke = _at(e, lvl)
                 ps.append(p)
                 ts.append(t)
-                if ke is not None:
-                    if k is not None and ke != k:
-                        raise BatchMismatchError(
-                            f"{rule.name}: batched tangents of different sizes K={k} and K={ke}")
-                    k = ke
-                elif t is not None:
-                    unbatched = i
+                batches.append((i, ke, t is not None))
             primals[i] = ps
             tangents[i] = None if all(t is None for t in ts) else ts
             continue
         p, t, ki = _at(a, lvl)
         primals[i] = _as_operand(p)
         tangents[i] = t
-        if ki is not None:
-            if k is not None and ki != k:
-                raise BatchMismatchError(
-                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}")
-            k = ki
-        elif t is not None:
-            unbatched = i
-    if k is not None and unbatched is not None:
-        raise BatchMismatchError(
-            f"{rule.name}: argument {unbatched} has an unbatched tangent while "
-            f"another has a batch of K={k} tangents; make both batched"
-        )
+        batches.append((i, ki, t is not None))
+    k = _common_k(rule, batches)
     tracer = lvl.tracer
     if rule.value_and_tangent is not None:
         out, t = rule.value_and_tangent(primals, tangents, kwargs, k)
@@ -632,8 +615,6 @@ def _apply_general(rule, args, kwargs):
                 f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
             ) from e
         raise
-    if rule.kind == "query":
-        return out
     if rule.multi_output:
         outs = [_checked(rule, o, tangents) for o in out]
         if all(t is None for t in tangents):
@@ -653,6 +634,24 @@ def _apply_general(rule, args, kwargs):
     if tracer is not None:
         tracer.record(rule, shown, kwargs, res, lvl)
     return res
+
+
+def _common_k(rule, batches):
+    """The one batch size K of the tangents at this level, or None."""
+    k = None
+    for _, ki, _ in batches:
+        if ki is not None:
+            if k is not None and ki != k:
+                raise BatchMismatchError(
+                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}")
+            k = ki
+    if k is not None:
+        for i, ki, has_t in batches:
+            if ki is None and has_t:
+                raise BatchMismatchError(
+                    f"{rule.name}: argument {i} has an unbatched tangent while another has "
+                    f"a batch of K={k} tangents; make both batched")
+    return k
 
 
 def _checked(rule, out, tangents):
