@@ -22,7 +22,8 @@ from dualnum.core.pytree import flatten
 from dualnum.testing import check_jvp
 from dualnum.testing.strategies import rule_calls
 
-RULES = [r for r in dn.rules_table() if r.kind != "query"]
+# Queries carry no tangent; "inplace" rules only refuse Duals (tests/test_shape_order.py).
+RULES = [r for r in dn.rules_table() if r.kind not in ("query", "inplace")]
 # Second-order checks cost more per example; a quarter of the profile's examples.
 settings_nested = settings(max_examples=max(settings.default.max_examples // 4, 10))
 
@@ -96,6 +97,8 @@ def test_rule(rule, data):
         assert a.dtype == w.dtype, f"primal dtype {a.dtype}, NumPy gives {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-3 * (1 + np.abs(b).max(initial=0)))
     for a, b, w in zip(_leaves(j32), _leaves(j1), want):
+        if w.dtype.kind != "f":
+            continue  # integer pieces (np.unique's indices, np.frexp's exponents)
         assert a.dtype == w.dtype, f"tangent dtype {a.dtype}, primal dtype {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=5e-3, atol=5e-3 * (1 + np.abs(b).max(initial=0)))
 
@@ -121,7 +124,10 @@ def _nested_fn(rule, call, slots):
         if rule.normalize is not None:
             args, kwargs = rule.normalize(tuple(args), kwargs)
         y = R.apply(rule, tuple(args), dict(kwargs))
-        return R.tangent_of(rule, y, list(args), tans, kwargs)
+        t = R.tangent_of(rule, y, list(args), tans, kwargs)
+        if isinstance(t, list):  # a multi-output rule's symbolic zeros, made explicit
+            t = [np.zeros(np.shape(o)) if ti is None else ti for o, ti in zip(y, t)]
+        return t
 
     return h
 

@@ -332,7 +332,8 @@ def _binary(fn, reflected=False):
 # Operators are keys into the rule table; they hold no maths.
 _OPERATORS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
-    "pow": np.power, "matmul": np.matmul,
+    "pow": np.power, "matmul": np.matmul, "mod": np.remainder, "floordiv": np.floor_divide,
+    "divmod": np.divmod,
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Dual, f"__{_name}__", _binary(_fn))

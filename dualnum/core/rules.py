@@ -85,7 +85,7 @@ class Rule:
     partials: Optional[tuple] = None  # elementwise: the derivative expressions
     argnames: tuple = ()  # names of positional args (kwargs with these names are moved)
     seq_arg: bool = False  # argument 0 is a sequence of arrays (concatenate, stack, ...)
-    multi_output: bool = False  # the op returns a list of arrays (split)
+    multi_output: bool = False  # the op returns a list or tuple of arrays (split, divmod)
     kernel: Any = None  # fused elementwise kernel hook (see dualnum.kernels)
     tangent: Optional[Callable] = None  # whole-tangent rule, overrides jvps when set
     normalize: Optional[Callable] = None  # (args, kwargs) -> (args, kwargs), before all else
@@ -279,13 +279,18 @@ def apply(rule, args, kwargs):
         raise
     if not any_dual or rule.kind == "query":
         return out
-    if rule.multi_output:
+    if rule.multi_output and isinstance(out, (list, tuple)):
+        # Some calls of a multi-output op return one array (np.atleast_1d(x),
+        # np.gradient of a vector): those take the single-output path below. Integer
+        # pieces (np.unique's indices, np.frexp's exponents) stay plain arrays, as a
+        # single integer result does.
         outs = [np.asarray(o) for o in out]
         if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k) for o in outs]
+            res = [Dual._new(o, None, k) if o.dtype.kind == "f" else o for o in outs]
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k) for o, t in zip(outs, ts)]
+            res = [Dual._new(o, _fix(t, o), k) if o.dtype.kind == "f" else o
+                   for o, t in zip(outs, ts)]
         res = _like(out, res)
         if _tracer is not None:
             _tracer.record(rule, args, kwargs, res)

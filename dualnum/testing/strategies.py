@@ -579,3 +579,6 @@ def pool_call(draw, distinct=False):
     else:
         x = draw(_array(shp))
     return Call((x, kernel), {"stride": stride})
+
+
+from ._shape_domains import *  # noqa: E402,F401,F403
