@@ -371,7 +371,7 @@ def _move_kwargs(rule, args, kwargs):
     """Move keyword arguments named in ``rule.argnames`` to their positions. ``kwargs``
     is apply()'s own copy."""
     names = rule.argnames
-    moved = [k for k in kwargs if k in names]
+    moved = sorted((k for k in kwargs if k in names), key=names.index)  # in position order
     if not moved:
         return args
     args = list(args)

@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 from ..core.rules import align, apply, defjvp, lead, to_shape, trailing_axes
-from .shape import _fill, _transpose_jvp
+from .shape import _as_sequence, _fill, _transpose_jvp
 
 _SHAPE = "shape"
 
@@ -216,6 +216,7 @@ for _f in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
 # ------------------------------------------------------------------ stacking
 def _column_stack_jvp(gs, y, tup):
     """ẏ = column_stack(ẋ_1, ẋ_2, ...)"""
+    gs, tup = _as_sequence(gs, tup)
     gs, gl = _fill(gs, tup)
     cols = [np.reshape(g, gl + (np.size(x), 1)) if np.ndim(x) < 2 else g
             for g, x in zip(gs, tup)]
@@ -230,6 +231,7 @@ def _shape_3d(shape):
 
 def _dstack_jvp(gs, y, tup):
     """ẏ = dstack(ẋ_1, ẋ_2, ...)"""
+    gs, tup = _as_sequence(gs, tup)
     gs, gl = _fill(gs, tup)
     deep = [np.reshape(g, gl + _shape_3d(np.shape(x))) for g, x in zip(gs, tup)]
     return np.concatenate(deep, axis=2 - (deep[0].ndim - len(gl)))
@@ -560,9 +562,9 @@ def _select_tangent(out, primals, tangents, kwargs):
     gd = tangents[2] if len(tangents) > 2 else None
     gl, dt = _batch([gc, gd], [choices, default])
     nd = np.ndim(out)
-    parts = [np.zeros(gl + np.shape(c), dt) if g is None else align(g, np.ndim(c), nd)
+    parts = [align(np.zeros(gl + np.shape(c), dt) if g is None else g, np.ndim(c), nd)
              for g, c in zip(gc, choices)]
-    gd = np.zeros(gl + np.shape(default), dt) if gd is None else align(gd, np.ndim(default), nd)
+    gd = align(np.zeros(gl + np.shape(default), dt) if gd is None else gd, np.ndim(default), nd)
     return to_shape(np.select(conds, parts, gd), gl, np.shape(out))
 
 

@@ -137,6 +137,8 @@ def atleast_call(draw):
 @st.composite
 def column_stack_call(draw):
     n = _side(draw)
+    if draw(st.integers(0, 4)) == 0:  # one array: the sequence of its rows
+        return Call((draw(_array(draw(st.sampled_from([(n,), (n, 2), (n, 1, 2)])))),))
     arrs = [draw(_array((n,) if draw(st.booleans()) else (n, _side(draw, hi=3))))
             for _ in range(draw(st.integers(1, 3)))]
     return Call((arrs,))
@@ -144,8 +146,10 @@ def column_stack_call(draw):
 
 @st.composite
 def dstack_call(draw):
-    kind = draw(st.sampled_from(["1d", "2d3d"]))
+    kind = draw(st.sampled_from(["1d", "2d3d", "one"]))
     k = draw(st.integers(1, 3))
+    if kind == "one":  # one array: the sequence of its rows
+        return Call((draw(_array(draw(shapes(min_dims=1)))),))
     if kind == "1d":
         n = _side(draw)
         return Call(([draw(_array((n,))) for _ in range(k)],))
