@@ -412,3 +412,11 @@ def test_mod_operators_in_both_orders():
     m, e = np.frexp(d)
     assert isinstance(m, dn.Dual) and not isinstance(e, dn.Dual)
     np.testing.assert_array_equal(m.tangent, [0.125, 0.25])
+
+
+def test_nanquantile_with_a_2d_q_over_several_axes_is_refused():
+    # NumPy puts q's axes last there (np.quantile puts them first): no layout to follow
+    x = dn.Dual(R_(2, 3, 4), np.ones((2, 3, 4)))
+    with pytest.raises(TypeError, match="ravel q"):
+        np.nanquantile(x, [[0.2, 0.5]], axis=(0, 1))
+    assert np.nanquantile(x, [0.2, 0.5], axis=(0, 1)).shape == (2, 4)

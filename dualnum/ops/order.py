@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.rules import align, defjvp, lead, trailing_axes
+from ..core.rules import defjvp, lead, trailing_axes
 from .reductions import (_chooser_jvp, _cumprod_jvp, _cumsum_jvp, _moved, _prod_jvp,
                          std_from_var)
 
@@ -147,6 +147,11 @@ def _quantile_primal(fn, scale):
     def primal(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False, *, weights=None, interpolation=None):
         _no_weights(fn.__name__, weights)
+        if fn.__name__.startswith("nan") and np.ndim(q) > 1 and \
+                isinstance(axis, (tuple, list)) and len(axis) > 1:
+            # NumPy lays this result out inconsistently (q's axes are not first)
+            raise TypeError(f"{fn.__name__} with a {np.ndim(q)}-d q and several axes is not "
+                            "supported with Duals; ravel q, or merge the axes with reshape")
         return fn(a, q, axis=axis, method=method if interpolation is None else interpolation,
                   keepdims=keepdims)
 

@@ -13,7 +13,7 @@ from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..core.rules import Interval
-from .strategies import MAX_SIDE, Call, _array, _axis_arg, broadcastable_shapes, shapes
+from ._basics import MAX_SIDE, Call, _array, _axis_arg, broadcastable_shapes, shapes
 
 __all__ = [
     "tri_call", "diag_v_call", "diagflat_call", "repeat_call", "tile_call", "resize_call",
@@ -367,8 +367,8 @@ def ldexp_call(draw):
 def sort_call(draw):
     shp = draw(shapes(min_dims=1))
     axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1)))
-    return Call((_distinct(draw, shp),), {"axis": axis,
-                                         "kind": draw(st.sampled_from([None, "stable"]))})
+    kind = draw(st.sampled_from([None, "stable"]))
+    return Call((_distinct(draw, shp),), {"axis": axis, "kind": kind})
 
 
 @st.composite
@@ -386,9 +386,13 @@ def _with_nans(draw, x, axis, keep=1):
     nd = x.ndim
     red = tuple(range(nd)) if axis is None else \
         tuple(a % nd for a in ((axis,) if isinstance(axis, int) else axis))
-    mask = draw(hnp.arrays(np.bool_, x.shape))
-    counts = np.sum(~mask, axis=red) if nd else np.sum(~mask)
-    assume(np.all(counts >= keep))
+    kept = [i for i in range(nd) if i not in red]
+    perm = kept + list(red)
+    moved = np.transpose(draw(hnp.arrays(np.bool_, x.shape)), perm)
+    flat = moved.reshape(moved.shape[:len(kept)] + (-1,)).copy()
+    assume(flat.shape[-1] >= keep)
+    flat[..., :max(keep, 0)] = False  # these stay numbers; NaNs elsewhere at random
+    mask = np.transpose(flat.reshape(moved.shape), np.argsort(perm))
     return np.where(mask, np.nan, x)
 
 
@@ -417,6 +421,8 @@ def quantile_call(draw, scale=1.0, nan=False):
     q = draw(st.one_of(st.floats(0.0, 1.0).map(np.float64),
                        hnp.arrays(np.float64, draw(shapes(max_dims=2, max_side=3)),
                                   elements=st.floats(0.0, 1.0))))
+    if nan and isinstance(axis, tuple) and len(axis) > 1:
+        q = np.ravel(q)  # a 2-d q with several axes is refused (NumPy's layout)
     # q is a plain list, not an array: the level is not differentiated
     q = (np.asarray(q) * scale).tolist()
     return Call((x, q), {"axis": axis, "keepdims": draw(st.booleans()),
