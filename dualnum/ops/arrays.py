@@ -105,11 +105,17 @@ defjvp(np.diagflat, _diagflat_jvp, kind=_SHAPE, domain=lambda s: s.diagflat_call
 
 
 # ------------------------------------------------------------------ repeating, tiling
+def _on_axis(fn, g, x, arg, axis):
+    """``fn(g, arg, axis)`` for an op along one axis of ``x``, or along its raveled
+    elements for ``axis=None``, with ``g``'s batch axes kept in front."""
+    if axis is None:
+        return fn(_flat(g, x), arg, axis=-1)
+    return fn(g, arg, axis=trailing_axes(axis, np.ndim(x)))
+
+
 def _repeat_jvp(g, y, a, repeats, axis=None):
     """ẏ = repeat(ȧ, repeats, axis)"""
-    if axis is None:
-        return np.repeat(_flat(g, a), repeats, axis=-1)
-    return np.repeat(g, repeats, axis=trailing_axes(axis, np.ndim(a)))
+    return _on_axis(np.repeat, g, a, repeats, axis)
 
 
 defjvp(np.repeat, _repeat_jvp, kind=_SHAPE, domain=lambda s: s.repeat_call())
@@ -191,9 +197,7 @@ defjvp(np.insert, kind=_SHAPE, tangent=_insert_tangent, argnames=("arr", "obj", 
 
 def _delete_jvp(g, y, arr, obj, axis=None):
     """ẏ = delete(ȧrr, obj, axis)"""
-    if axis is None:
-        return np.delete(_flat(g, arr), obj, axis=-1)
-    return np.delete(g, obj, axis=trailing_axes(axis, np.ndim(arr)))
+    return _on_axis(np.delete, g, arr, obj, axis)
 
 
 defjvp(np.delete, _delete_jvp, kind=_SHAPE, domain=lambda s: s.delete_call())
@@ -457,22 +461,37 @@ def _linspace_primal(start, stop, num=50, endpoint=True, retstep=False, dtype=No
                        axis=axis, **kw)
 
 
-def _linspace_tangent(out, primals, tangents, kwargs):
-    """ẏ = (1 - t) ṡtart + t ṡtop, t = i / (num - 1)"""
-    start, stop = primals[0], primals[1]
-    num, endpoint, retstep, _, axis = (list(primals[2:]) + [None] * 5)[:5]
-    num = kwargs.get("num", 50) if num is None else num
-    endpoint = kwargs.get("endpoint", True) if endpoint is None else endpoint
-    axis = kwargs.get("axis", 0) if axis is None else axis
-    y = out[0] if isinstance(out, (list, tuple)) else out
+def _space_params(primals, kwargs, names):
+    """The arguments after start and stop, positional or keyword, with NumPy's defaults."""
+    given = dict(zip(names, primals[2:]))
+    return [kwargs.get(n, _SPACE_DEFAULTS[n]) if given.get(n) is None else given[n]
+            for n in names]
+
+
+_SPACE_DEFAULTS = {"num": 50, "endpoint": True, "retstep": False, "base": 10.0, "dtype": None,
+                   "axis": 0}
+
+
+def _endpoints_tangent(tangents, start, stop, num, endpoint, y, axis, relative=False):
+    """Σ over the endpoints of ẋ (or ẋ / x) times its weight, 1 - t or t, along the axis."""
     t = _fractions(num, endpoint)
     total = None
     for g, x, w in ((tangents[0], start, 1 - t), (tangents[1], stop, t)):
-        if g is None:
-            continue
-        term = _spaced(g, x, w, y, axis)
-        total = term if total is None else total + term
-    if not isinstance(out, (list, tuple)):
+        if g is not None:
+            term = _spaced(g / x if relative else g, x, w, y, axis)
+            total = term if total is None else total + term
+    return total
+
+
+def _linspace_tangent(out, primals, tangents, kwargs):
+    """ẏ = (1 - t) ṡtart + t ṡtop, t = i / (num - 1)"""
+    start, stop = primals[0], primals[1]
+    num, endpoint, _, _, axis = _space_params(
+        primals, kwargs, ("num", "endpoint", "retstep", "dtype", "axis"))
+    many = isinstance(out, (list, tuple))
+    total = _endpoints_tangent(tangents, start, stop, num, endpoint, out[0] if many else out,
+                               axis)
+    if not many:
         return total
     div = num - 1 if endpoint else num
     step = None
@@ -485,8 +504,7 @@ def _linspace_tangent(out, primals, tangents, kwargs):
 
 
 defjvp(np.linspace, kind=_SHAPE, multi_output=True, tangent=_linspace_tangent,
-       primal=_linspace_primal,
-       argnames=("start", "stop"),
+       primal=_linspace_primal, argnames=("start", "stop"),
        domain=lambda s: s.linspace_call(), note="linear in start and stop")
 
 
@@ -497,19 +515,9 @@ def _geomspace_primal(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 def _geomspace_tangent(out, primals, tangents, kwargs):
     """ẏ = y ((1 - t) ṡtart / start + t ṡtop / stop)"""
-    start, stop = primals[0], primals[1]
-    num, endpoint, _, axis = (list(primals[2:]) + [None] * 4)[:4]
-    num = kwargs.get("num", 50) if num is None else num
-    endpoint = kwargs.get("endpoint", True) if endpoint is None else endpoint
-    axis = kwargs.get("axis", 0) if axis is None else axis
-    t = _fractions(num, endpoint)
-    total = None
-    for g, x, w in ((tangents[0], start, 1 - t), (tangents[1], stop, t)):
-        if g is None:
-            continue
-        term = out * _spaced(g / x, x, w, out, axis)
-        total = term if total is None else total + term
-    return total
+    num, endpoint, _, axis = _space_params(primals, kwargs, ("num", "endpoint", "dtype", "axis"))
+    return out * _endpoints_tangent(tangents, primals[0], primals[1], num, endpoint, out, axis,
+                                    relative=True)
 
 
 defjvp(np.geomspace, kind=_SHAPE, tangent=_geomspace_tangent, primal=_geomspace_primal,
@@ -524,26 +532,16 @@ def _logspace_primal(start, stop, num=50, endpoint=True, base=10.0, dtype=None, 
 
 def _logspace_tangent(out, primals, tangents, kwargs):
     """ẏ = y ln(base) ((1 - t) ṡtart + t ṡtop)"""
-    start, stop = primals[0], primals[1]
-    num, endpoint, base, _, axis = (list(primals[2:]) + [None] * 5)[:5]
     if len(tangents) > 4 and tangents[4] is not None:
         raise TypeError("logspace: base is not differentiable; use "
                         "base ** np.linspace(start, stop) for a differentiable base")
-    num = kwargs.get("num", 50) if num is None else num
-    endpoint = kwargs.get("endpoint", True) if endpoint is None else endpoint
-    base = kwargs.get("base", 10.0) if base is None else base
-    axis = kwargs.get("axis", 0) if axis is None else axis
-    t = _fractions(num, endpoint)
+    num, endpoint, base, _, axis = _space_params(
+        primals, kwargs, ("num", "endpoint", "base", "dtype", "axis"))
     lb = np.log(np.asarray(base, np.float64))
     if lb.ndim:
         lb = np.expand_dims(lb, operator.index(axis) % out.ndim - out.ndim)
-    total = None
-    for g, x, w in ((tangents[0], start, 1 - t), (tangents[1], stop, t)):
-        if g is None:
-            continue
-        term = _spaced(g, x, w, out, axis)
-        total = term if total is None else total + term
-    return None if total is None else total * (out * lb)
+    total = _endpoints_tangent(tangents, primals[0], primals[1], num, endpoint, out, axis)
+    return total * (out * lb)
 
 
 defjvp(np.logspace, kind=_SHAPE, tangent=_logspace_tangent, primal=_logspace_primal,

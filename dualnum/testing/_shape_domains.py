@@ -38,6 +38,12 @@ def _side(draw, lo=1, hi=MAX_SIDE):
     return draw(st.integers(lo, hi))
 
 
+def _axis_or_none(draw, shp):
+    """An axis of ``shp`` or None, and the length of the data along it (None: all)."""
+    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1))) if shp else None
+    return axis, int(np.prod(shp)) if axis is None else shp[axis]
+
+
 # ------------------------------------------------------------------ shapes
 @st.composite
 def tri_call(draw):
@@ -59,8 +65,7 @@ def diagflat_call(draw):
 @st.composite
 def repeat_call(draw):
     shp = draw(shapes())
-    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1))) if shp else None
-    n = int(np.prod(shp)) if axis is None else shp[axis]
+    axis, n = _axis_or_none(draw, shp)
     repeats = draw(st.one_of(st.integers(0, 3),
                              hnp.arrays(np.intp, (n,), elements=st.integers(0, 3))))
     return Call((draw(_array(shp)), repeats), {"axis": axis})
@@ -119,8 +124,7 @@ def insert_call(draw):
 @st.composite
 def delete_call(draw):
     shp = draw(shapes(min_dims=1))
-    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1)))
-    n = int(np.prod(shp)) if axis is None else shp[axis]
+    axis, n = _axis_or_none(draw, shp)
     obj = draw(st.one_of(st.integers(-n, n - 1),
                          st.lists(st.integers(0, n - 1), max_size=3, unique=True),
                          st.builds(slice, st.integers(0, n), st.integers(0, n))))
@@ -366,7 +370,7 @@ def ldexp_call(draw):
 @st.composite
 def sort_call(draw):
     shp = draw(shapes(min_dims=1))
-    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1)))
+    axis, _ = _axis_or_none(draw, shp)
     kind = draw(st.sampled_from([None, "stable"]))
     return Call((_distinct(draw, shp),), {"axis": axis, "kind": kind})
 
@@ -374,8 +378,7 @@ def sort_call(draw):
 @st.composite
 def partition_call(draw):
     shp = draw(shapes(min_dims=1))
-    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1)))
-    n = int(np.prod(shp)) if axis is None else shp[axis]
+    axis, n = _axis_or_none(draw, shp)
     kth = draw(st.one_of(st.integers(-n, n - 1),
                          st.lists(st.integers(0, n - 1), min_size=1, max_size=2)))
     return Call((_distinct(draw, shp), kth), {"axis": axis})
@@ -470,7 +473,7 @@ def average_call(draw):
 @st.composite
 def unique_call(draw):
     shp = draw(shapes())
-    axis = draw(st.one_of(st.none(), st.integers(-len(shp), len(shp) - 1))) if shp else None
+    axis, _ = _axis_or_none(draw, shp)
     flags = {k: draw(st.booleans()) for k in ("return_index", "return_inverse", "return_counts")}
     return Call((_distinct(draw, shp),), dict(flags, axis=axis))
 
