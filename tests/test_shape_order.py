@@ -420,3 +420,14 @@ def test_nanquantile_with_a_2d_q_over_several_axes_is_refused():
     with pytest.raises(TypeError, match="ravel q"):
         np.nanquantile(x, [[0.2, 0.5]], axis=(0, 1))
     assert np.nanquantile(x, [0.2, 0.5], axis=(0, 1)).shape == (2, 4)
+
+
+def test_empty_data():
+    e = dn.Dual(np.zeros((2, 0)), np.zeros((2, 0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m = np.median(e, axis=1)
+        assert np.all(np.isnan(m.primal)) and np.all(np.isnan(m.tangent))
+        assert np.quantile(e, 0.3, axis=0).shape == (0,)
+    counts, edges = np.histogram(dn.Dual(np.zeros(0), np.zeros(0)))
+    assert edges.is_symbolic_zero and counts.sum() == 0

@@ -89,6 +89,8 @@ def _quantile_tangent(g, y, a, q, axis, keepdims, method, skip_nan):
     """Tangent of a quantile over ``axis`` at levels ``q`` (any shape), laid out as
     NumPy lays out the value: q's axes first, then the kept axes."""
     nd = np.ndim(a)
+    if np.size(a) == 0:  # NumPy's value is nan (or empty): so is the tangent
+        return np.full(lead(g, a) + np.shape(y), np.nan)
     ax = trailing_axes(axis, nd)
     ax = (ax,) if isinstance(ax, int) else tuple(ax)
     am = _moved(a, ax, nd)  # kept axes, then one merged axis of length n
@@ -439,8 +441,8 @@ def _edges_tangent(edges, a, bins, rng, ga, gb, grng):
     n = np.shape(edges)[-1]
     t = np.linspace(0.0, 1.0, n)
     if rng is None:
-        if ga is None:
-            return None
+        if ga is None or np.size(a) == 0:
+            return None  # no data: NumPy's edges span the constant range (0, 1)
         flat_g = np.reshape(ga, lead(ga, a) + (-1,))
         flat_a = np.reshape(a, (-1,))
         lo = _chooser_jvp(flat_g, np.min(flat_a), flat_a)
