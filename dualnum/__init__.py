@@ -34,6 +34,7 @@ from .core.errors import (BatchMismatchError, ConversionError, DomainError, DTyp
                           ShapeError, TreeMismatchError)
 from .core.levels import LeakedDualError
 from .core.rules import table as rules_table
+from .ops.arrays import put_along_axis
 from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
                           softplus)
@@ -56,6 +57,7 @@ __all__ = [
     "ConversionError", "LeakedDualError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
     "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
+    "put_along_axis",
 ]
 
 

@@ -571,9 +571,8 @@ def _apply_general(rule, args, kwargs):
     tangents = [None] * n
     batches = []  # (argument, its K or None, whether it has a tangent), for _common_k
     for i, a in enumerate(args):
-        if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
-            if not (rule.seq_arg and i == 0):
-                a = _stack_nested(a)  # a list of Duals where an array is expected
+        # A list or tuple holding Duals is opened one level: its primals and its
+        # tangents (None for constants) go to the rule as lists.
         if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
             ps, ts = [], []
             for e in a:
@@ -615,13 +614,18 @@ def _apply_general(rule, args, kwargs):
                 f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
             ) from e
         raise
-    if rule.multi_output:
-        outs = [_checked(rule, o, tangents) for o in out]
+    if rule.multi_output and isinstance(out, (list, tuple)):
+        # Some calls of a multi-output op return one array (np.atleast_1d(x),
+        # np.gradient of a vector): those take the single-output path below. Integer
+        # pieces (np.unique's indices, np.frexp's exponents) stay plain arrays, as a
+        # single integer result does.
+        outs = [o if isinstance(o, Dual) else _checked(rule, o, [None]) for o in out]
         if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k, lvl) for o in outs]
+            res = [Dual._new(o, None, k, lvl) if _floating(o) else o for o in outs]
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k, lvl) for o, t in zip(outs, ts)]
+            res = [Dual._new(o, _fix(t, o), k, lvl) if _floating(o) else o
+                   for o, t in zip(outs, ts)]
         res = _like(out, res)
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
@@ -674,6 +678,10 @@ def _checked(rule, out, tangents):
     raise DTypeError(
         f"{rule.name}: the result has dtype {out.dtype}, which cannot carry a derivative; "
         "operands must be real numbers")
+
+
+def _floating(o):
+    return isinstance(o, Dual) or o.dtype.kind == "f"
 
 
 def _fix(t, out):
@@ -739,12 +747,11 @@ def _binary(fn, reflected=False):
 _OPERATORS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
     "pow": np.power, "matmul": np.matmul, "mod": np.remainder, "floordiv": np.floor_divide,
+    "divmod": np.divmod,
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Dual, f"__{_name}__", _binary(_fn))
     setattr(Dual, f"__r{_name}__", _binary(_fn, reflected=True))
-Dual.__divmod__ = lambda self, other: call(np.divmod, self, other)
-Dual.__rdivmod__ = lambda self, other: call(np.divmod, other, self)
 Dual.__neg__ = lambda self: call(np.negative, self)
 Dual.__pos__ = lambda self: call(np.positive, self)
 Dual.__abs__ = lambda self: call(np.absolute, self)
