@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._checks import positive_int
 from .core.dual import Dual
 from .core.pytree import flatten, unflatten
+from .data.batching import Batches, batches
 from .nn.module import Module, functional_call
 from .optim import Optimizer
 from .transforms import forward_gradient, grad
@@ -58,71 +60,6 @@ class NonFiniteLossError(FloatingPointError):
         self.step = step
         self.loss = loss
         self.result = result
-
-
-# ===================================================================== batches
-class Batches:
-    """Mini-batches ``(x[idx], y[idx])`` of two arrays that share their first axis.
-
-    Iterating gives one epoch; each epoch draws a fresh permutation from ``rng`` when
-    ``shuffle`` is set, so a seeded generator gives the same batches on every run. The
-    object can be iterated again and again, which is how :func:`fit` runs several epochs.
-    ``len()`` is the number of batches per epoch. Build it with :func:`batches`.
-    """
-
-    def __init__(self, x, y, batch_size, rng=None, *, shuffle=True, drop_last=False):
-        x, y = np.asarray(x), np.asarray(y)
-        if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
-            raise ValueError(f"batches: x and y need the same first axis, got shapes "
-                             f"{x.shape} and {y.shape}")
-        if x.shape[0] == 0:
-            raise ValueError("batches: x and y are empty")
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        if shuffle and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"batches(shuffle=True) needs rng, a numpy.random.Generator, got "
-                            f"{type(rng).__name__}; use numpy.random.default_rng(seed)")
-        self.x, self.y, self.rng = x, y, rng
-        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
-        if drop_last and self.batch_size > x.shape[0]:
-            raise ValueError(f"batches: batch_size {batch_size} is larger than the "
-                             f"{x.shape[0]} examples and drop_last=True leaves no batch")
-
-    def __len__(self):
-        n = self.x.shape[0]
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n, b = self.x.shape[0], self.batch_size
-        stop = n - n % b if self.drop_last else n
-        if self.shuffle:
-            order = self.rng.permutation(n)
-            for i in range(0, stop, b):
-                idx = order[i:i + b]
-                yield self.x[idx], self.y[idx]
-        else:
-            for i in range(0, stop, b):
-                yield self.x[i:i + b], self.y[i:i + b]
-
-    def __repr__(self):
-        return (f"Batches(n={self.x.shape[0]}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
-
-
-def batches(x, y, batch_size, rng=None, *, shuffle=True, drop_last=False):
-    """Mini-batches of ``(x, y)``, reshuffled from ``rng`` every epoch (a :class:`Batches`).
-
-    With ``shuffle=False`` (no ``rng`` needed) batches are consecutive slices. The last
-    batch of an epoch is smaller when ``batch_size`` does not divide the number of
-    examples, unless ``drop_last``.
-
-    >>> import numpy as np, dualnum as dn
-    >>> b = dn.train.batches(np.arange(5.0), np.arange(5), 2, np.random.default_rng(0))
-    >>> len(b), [len(yb) for _, yb in b]
-    (3, [2, 2, 1])
-    >>> sorted(int(i) for _, yb in b for i in yb)  # every example once per epoch
-    [0, 1, 2, 3, 4]
-    """
-    return Batches(x, y, batch_size, rng, shuffle=shuffle, drop_last=drop_last)
 
 
 # ===================================================================== result
@@ -214,7 +151,7 @@ def evaluate(model, loss_fn, data, *, params=None, batch_size=1024):
     >>> sorted(dn.train.evaluate(model, dn.cross_entropy, (x, y)))
     ['accuracy', 'loss']
     """
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = positive_int(batch_size, "batch_size")
     if isinstance(model, Module):
         modes = [(m, m.training) for m in model.modules()]
         model.eval()
@@ -261,12 +198,6 @@ def evaluate(model, loss_fn, data, *, params=None, batch_size=1024):
 
 
 # ===================================================================== fit
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_clip(clip):
     if clip is None:
         return None
@@ -381,16 +312,16 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
     ['eval_loss', 'loss', 'lr', 'seconds', 'step']
     """
     # ------------------------------------------------------------ arguments
-    steps = _positive_int(steps, "steps")
+    steps = positive_int(steps, "steps")
     if gradient not in GRADIENTS:
         raise ValueError(f"unknown gradient {gradient!r}; choose from {list(GRADIENTS)}")
-    k = _positive_int(n_directions, "n_directions")
+    k = positive_int(n_directions, "n_directions")
     from .fg import DISTRIBUTIONS
 
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"unknown distribution {distribution!r}; choose from "
                          f"{sorted(DISTRIBUTIONS)}")
-    chunk = None if chunk_size is None else _positive_int(chunk_size, "chunk_size")
+    chunk = None if chunk_size is None else positive_int(chunk_size, "chunk_size")
     clip = _check_clip(clip)
     if gradient == "exact" and clip is not None:
         raise ValueError(f"clip={clip!r} clips forward gradients' directional derivatives; "
@@ -402,10 +333,10 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
                         f"use numpy.random.default_rng(seed)")
     if eval_every is not None:
-        eval_every = _positive_int(eval_every, "eval_every")
+        eval_every = positive_int(eval_every, "eval_every")
         if eval_data is None:
             raise ValueError(f"eval_every={eval_every} needs eval_data")
-    log_every = _positive_int(log_every, "log_every")
+    log_every = positive_int(log_every, "log_every")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if not callable(loss_fn):

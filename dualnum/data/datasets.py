@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import _paths
-from ..train import Batches
+from .batching import Loader
 from .fetch import FILES, download, sha256_of
 from .errors import DataError, DataNotFoundError, DownloadError
 from .idx import read_idx
 
-__all__ = ["Dataset", "Loader", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
+__all__ = ["Dataset", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
            "mnist", "fashion_mnist", "spirals", "blobs", "cache_dir", "search_dirs"]
 
 #: Names accepted by :func:`load` (and ``dualnum train --data``).
@@ -99,77 +99,6 @@ class Dataset:
         return (f"Dataset({self.name!r}, train={len(self.y_train)}, "
                 f"{self.test_name}={len(self.y_test)}, input_shape={self.input_shape}, "
                 f"n_classes={self.n_classes})")
-
-
-# ===================================================================== batching
-class Loader(Batches):
-    """Mini-batches ``(x[idx], y[idx])`` whose shuffling depends only on ``seed`` and the
-    epoch: epoch ``e`` uses ``numpy.random.default_rng([seed, e]).permutation(n)``.
-
-    So any batch can be reached without replaying the ones before it, which is what makes
-    training resumable bit for bit: :meth:`stream` yields batches forever from the
-    ``start``-th one. Iterating the loader itself gives one epoch per ``for`` loop (epoch
-    0, 1, ...), like :class:`dualnum.train.Batches`, of which it is a subclass. By default
-    ``drop_last`` keeps every batch the same size.
-
-    >>> import numpy as np, dualnum as dn
-    >>> loader = dn.data.Loader(np.arange(10.0), np.arange(10), 4, seed=0)
-    >>> len(loader), [yb.tolist() for _, yb in loader]
-    (2, [[4, 6, 2, 7], [3, 5, 9, 0]])
-    >>> s = loader.stream(start=3)           # the 4th batch: epoch 1's second batch
-    >>> next(s)[1].tolist() == loader.batch(3)[1].tolist()
-    True
-    """
-
-    def __init__(self, x, y, batch_size, seed=0, *, shuffle=True, drop_last=True):
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        x, y = np.asarray(x), np.asarray(y)
-        if isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool) \
-                and drop_last and x.ndim and 0 < x.shape[0] < batch_size:
-            raise ValueError(f"batch size {batch_size} is larger than the {x.shape[0]} "
-                             f"training examples")
-        super().__init__(x, y, batch_size, np.random.default_rng(int(seed)), shuffle=shuffle,
-                         drop_last=drop_last)
-        self.seed = int(seed)
-        self.epoch = 0
-
-    def order(self, epoch):
-        """The order of the examples in epoch ``epoch``."""
-        n = self.x.shape[0]
-        if not self.shuffle:
-            return np.arange(n)
-        return np.random.default_rng([self.seed, int(epoch)]).permutation(n)
-
-    def _epoch(self, epoch, first=0):
-        n, b = self.x.shape[0], self.batch_size
-        stop = n - n % b if self.drop_last else n
-        order = self.order(epoch)
-        for i in range(first * b, stop, b):
-            idx = order[i:i + b]
-            yield self.x[idx], self.y[idx]
-
-    def __iter__(self):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        return self._epoch(epoch)
-
-    def stream(self, start=0):
-        """Batches without end, starting with batch number ``start`` (0-based, counted
-        across epochs)."""
-        if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
-            raise ValueError(f"start must be a non-negative integer, got {start!r}")
-        epoch, first = divmod(int(start), len(self))
-        while True:
-            yield from self._epoch(epoch, first)
-            epoch, first = epoch + 1, 0
-
-    def batch(self, i):
-        """Batch number ``i`` (0-based, counted across epochs)."""
-        return next(self.stream(i))
-
-    def __repr__(self):
-        return (f"Loader(n={self.x.shape[0]}, batch_size={self.batch_size}, seed={self.seed}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
 
 
 # ===================================================================== helpers
