@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import _paths
 from .batching import Loader
-from .fetch import FILES, download, sha256_of
-from .errors import DataError, DataNotFoundError, DownloadError
+from .errors import DataError, DataNotFoundError, DownloadError, argument
+from .fetch import FILES, RAW_FILES, download, sha256_of
 from .idx import read_idx
 
 __all__ = ["Dataset", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
@@ -43,6 +43,9 @@ _CLASSES = {
                       "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
 _KNOWN = {sha: (ds, fname) for ds, files in FILES.items() for fname, sha in files.items()}
+_KNOWN_RAW = {sha: (ds, fname) for ds, files in RAW_FILES.items()
+              for fname, (_, sha) in files.items()}
+_RAW_SIZES = {size for files in RAW_FILES.values() for size, _ in files.values()}
 
 
 # ===================================================================== Dataset
@@ -201,10 +204,13 @@ def digits(*, dtype=np.float32, normalize="standard", stats=None, test_size=360)
 
 # ===================================================================== MNIST-style sets
 def _find(directory, stem):
+    """The first of the names ``stem`` may have that is present in ``directory`` (a
+    directory or a broken link there is found too, so that reading it says what is
+    wrong instead of the file seeming absent)."""
     for fname in (stem + ".gz", stem, stem.replace("-idx", ".idx") + ".gz",
                   stem.replace("-idx", ".idx")):
         p = directory / fname
-        if p.is_file():
+        if os.path.lexists(p):
             return p
     return None
 
@@ -233,12 +239,25 @@ def _locate(name, roots):
     return None, None, None, notes
 
 
+def _identify(path):
+    """(dataset, published file name) when ``path`` is, byte for byte, a published file
+    (as downloaded, or unpacked), else None."""
+    try:
+        if path.suffix == ".gz":
+            return _KNOWN.get(sha256_of(path))
+        if path.stat().st_size in _RAW_SIZES:  # hash only what could match
+            return _KNOWN_RAW.get(sha256_of(path))
+    except OSError:  # reading it will say what is wrong
+        pass
+    return None
+
+
 def _check_identity(name, files):
     """Refuse files that are, byte for byte, another dataset's published files."""
     for path in files.values():
-        if path is None or path.suffix != ".gz":
+        if path is None:
             continue
-        known = _KNOWN.get(sha256_of(path))
+        known = _identify(path)
         if known is not None and known[0] != name:
             raise DataError(f"{path} is {_TITLES[known[0]]}'s {known[1]}, not "
                             f"{_TITLES[name]}'s; keep each dataset in its own directory "
@@ -248,6 +267,13 @@ def _check_identity(name, files):
 def _read_pair(images_path, labels_path, n_classes):
     images = read_idx(images_path, ndim=3, dtype=np.uint8)
     labels = read_idx(labels_path, ndim=1, dtype=np.uint8)
+    n, h, w = images.shape
+    if n == 0:
+        raise DataError(f"{images_path} holds no images (its header declares shape "
+                        f"{images.shape}); replace it with the dataset's file")
+    if h == 0 or w == 0:
+        raise DataError(f"{images_path} holds images of {h}×{w} pixels; an image needs at "
+                        f"least one pixel: replace it with the dataset's file")
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{images_path} has {images.shape[0]:,} images but {labels_path} has "
                         f"{labels.shape[0]:,} labels")
@@ -266,16 +292,23 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
         target = roots[0][0] / name
         where = " or ".join(f"{r / name} ({label})" for r, label in roots)
         put = (f"Put {', '.join(s + '.gz' for s in _STEMS.values())} (gzipped or raw) in "
-               f"{where}, or pass data_dir= (--data-dir DIR); the two t10k-* files alone also "
-               f"work (80% train / 20% held out)")
+               f"{where}, or pass {argument('data_dir=DIR')} naming where they are; the two "
+               f"t10k-* files alone also work (80% train / 20% held out)")
         extra = f" ({'; '.join(notes)})" if notes else ""
         if not download_missing:
-            raise DownloadError(f"{title} was not found{extra} and downloading is off. {put}")
+            raise DownloadError(f"{title} was not found{extra} and downloading is off "
+                                f"({argument('download=False')}). {put}")
         if log is not None:
             log(f"{title} not found on disk{extra}; downloading to {target}")
         try:
             download(name, target, mirrors=mirrors, log=log)
         except DownloadError as e:
+            if e.unwritable:
+                raise DownloadError(f"{title} is not on this machine and could not be "
+                                    f"downloaded: {e}. Pass {argument('data_dir=DIR')} "
+                                    f"naming a writable directory (the files go to "
+                                    f"DIR/{name}/), or set ${DATA_ENV} or "
+                                    f"$DUALNUM_CACHE_DIR to one") from None
             why = "offline: no mirror could be reached" if e.offline else str(e)
             raise DownloadError(f"{title} is not on this machine and could not be downloaded "
                                 f"({why}). {put}") from None
