@@ -1,4 +1,5 @@
-"""``python -m dualnum`` and the ``dualnum`` console script: see :mod:`dualnum.cli`."""
+"""``python -m dualnum``: see :mod:`dualnum.cli` (the ``dualnum`` console script starts in
+``_dualnum_entry``, outside the package)."""
 import sys
 
 from .cli import main

@@ -61,7 +61,8 @@ class CheckpointError(ValueError):
 @dataclass
 class Checkpoint:
     """A checkpoint as read by :func:`load` (or by :func:`peek`, which leaves
-    ``params``, ``optim`` and ``extra`` empty). ``members`` maps every stored array's
+    ``params``, ``optim`` and ``extra`` empty, as ``load`` does with the groups it is not
+    asked for). ``members`` maps every stored array's
     name to its ``(shape, dtype)``, as the file's directory and .npy headers declare."""
 
     path: str
@@ -123,8 +124,9 @@ def _open(path):
         raise CheckpointError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def _directory(z, path, max_bytes):
-    """{key: ZipInfo} of the archive, every name, size and compression checked."""
+def _directory(z, path, max_bytes, groups):
+    """{key: ZipInfo} of the archive, every name, size and compression checked (the
+    sizes of the members of ``groups``, which will be read, against ``max_bytes``)."""
     infos = z.infolist()
     if len(infos) > _MAX_MEMBERS:
         raise CheckpointError(f"{path} holds {len(infos):,} members; a dualnum checkpoint "
@@ -145,7 +147,8 @@ def _directory(z, path, max_bytes):
             raise CheckpointError(f"{path}: member {name!r} uses compression method "
                                   f"{info.compress_type}; dualnum writes stored or deflated "
                                   f"members only")
-        total += info.file_size
+        if key in _TEXT or key in _SCALARS or key.partition(".")[0] in groups:
+            total += info.file_size
         if total > max_bytes:
             raise CheckpointError(
                 f"{path} holds more than {_size(max_bytes)} of arrays (member {name!r} "
@@ -201,11 +204,12 @@ def _check_shapes(path, members, expect):
             raise CheckpointError(f"{path} is corrupt: optimizer state {key[6:]} has shape "
                                   f"{shape}, which no parameter has")
     if expect is not None:
-        _compare(path, params, {k: tuple(v) for k, v in expect.items()})
+        check_parameters(path, params, {k: tuple(v) for k, v in expect.items()})
 
 
-def _compare(path, theirs, ours):
-    """Parameter names and shapes of a checkpoint against a model's."""
+def check_parameters(path, theirs, ours):
+    """Parameter names and shapes of a checkpoint (``theirs``, {name: shape}) against a
+    model's (``ours``); a mismatch raises :class:`CheckpointError` naming the first."""
     for name, shape in ours.items():
         if name in theirs and theirs[name] != shape:
             raise CheckpointError(
@@ -245,16 +249,20 @@ def _json_object(text, what, path):
     return value
 
 
-def _read_checkpoint(path, *, arrays, expect, max_bytes):
+def _read_checkpoint(path, *, groups, expect, max_bytes):
     path = os.fspath(path)
+    groups = tuple(groups)
+    unknown = [g for g in groups if g not in _GROUPS]
+    if unknown:
+        raise ValueError(f"unknown member groups {unknown}; choose from {list(_GROUPS)}")
     with _open(path) as z:
         try:
-            entries = _directory(z, path, max_bytes)
+            entries = _directory(z, path, max_bytes, groups)
             members = {k: _header(z, info, path) for k, info in entries.items()}
             if "format" not in members:
                 raise CheckpointError(f"{path} is not a dualnum checkpoint (no {FORMAT!r} "
                                       f"format entry)")
-            _check_shapes(path, members, expect if arrays else None)
+            _check_shapes(path, members, expect)
             small = {k: _read(z, entries[k], path) for k in _TEXT + _SCALARS if k in entries}
             if str(small["format"]) != FORMAT:
                 raise CheckpointError(f"{path} is not a dualnum checkpoint (its format is "
@@ -271,22 +279,20 @@ def _read_checkpoint(path, *, arrays, expect, max_bytes):
                          if "rng" in small else None)
             seconds = float(small["seconds"]) if "seconds" in small else 0.0
             version = str(small["version"]) if "version" in small else ""
-            groups = {g: {} for g in _GROUPS}
-            if arrays:
-                for key, info in entries.items():
-                    kind, _, name = key.partition(".")
-                    if kind in groups:
-                        groups[kind][name] = _read(z, info, path)
+            read = {g: {} for g in _GROUPS}
+            for key, info in entries.items():
+                kind, _, name = key.partition(".")
+                if kind in groups:
+                    read[kind][name] = _read(z, info, path)
         except zipfile.BadZipFile as e:
             raise CheckpointError(f"{path} is corrupt or truncated ({e})") from None
     if not any(k.startswith("param.") for k in members):
         raise CheckpointError(f"{path} holds no parameters")
-    return Checkpoint(path, int(step), groups["param"], groups["optim"], rng_state, config,
-                      seconds, version, groups["extra"], meta,
-                      {k: v for k, v in members.items()})
+    return Checkpoint(path, int(step), read["param"], read["optim"], rng_state, config,
+                      seconds, version, read["extra"], meta, members)
 
 
-def load(path, *, expect=None, max_bytes=MAX_BYTES):
+def load(path, *, expect=None, max_bytes=MAX_BYTES, groups=_GROUPS):
     """Read the checkpoint at ``path`` into a :class:`Checkpoint`; any problem raises
     :class:`CheckpointError`, and nothing is ever unpickled.
 
@@ -294,15 +300,16 @@ def load(path, *, expect=None, max_bytes=MAX_BYTES):
     directory (at most ``max_bytes`` in all), and the shape and dtype in its .npy header.
     ``expect`` ({parameter name: shape}, e.g. from ``model.named_parameters()``) also
     checks the parameters against the model they are for, so that a checkpoint of
-    another model is refused before its arrays are read.
+    another model is refused before its arrays are read. ``groups`` limits the arrays
+    read to some of ``"param"``, ``"optim"`` and ``"extra"``.
     """
-    return _read_checkpoint(path, arrays=True, expect=expect, max_bytes=max_bytes)
+    return _read_checkpoint(path, groups=groups, expect=expect, max_bytes=max_bytes)
 
 
 def peek(path):
     """A checkpoint's step, config, metadata and member shapes, without reading its
     arrays (only the directory, the .npy headers and the small text entries)."""
-    return _read_checkpoint(path, arrays=False, expect=None, max_bytes=math.inf)
+    return _read_checkpoint(path, groups=(), expect=None, max_bytes=math.inf)
 
 
 def restore(ckpt, model, optimizer=None, rng=None):
@@ -312,7 +319,7 @@ def restore(ckpt, model, optimizer=None, rng=None):
     the first parameter that differs and both shapes."""
     path = ckpt.path
     own = dict(model.named_parameters(remove_duplicate=False))
-    _compare(path, {k: v.shape for k, v in ckpt.params.items()},
+    check_parameters(path, {k: v.shape for k, v in ckpt.params.items()},
              {k: p.shape for k, p in own.items()})
     for name, value in ckpt.params.items():
         if value.dtype.kind != "f":

@@ -284,7 +284,8 @@ def _read_pair(images_path, labels_path, n_classes):
     return images, labels
 
 
-def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize, stats, log):
+def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize, stats, log,
+                 test_files_only=False):
     title = _TITLES[name]
     roots = search_dirs(data_dir)
     d, files, complete, notes = _locate(name, roots)
@@ -316,7 +317,7 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
     _check_identity(name, files)
     n_classes = 10
     xte, yte = _read_pair(files["test_images"], files["test_labels"], n_classes)
-    if complete:
+    if complete and not test_files_only:
         xtr, ytr = _read_pair(files["train_images"], files["train_labels"], n_classes)
         if xtr.shape[1:] != xte.shape[1:]:
             raise DataError(f"{files['train_images']} holds {xtr.shape[1:]} images but "
@@ -331,7 +332,9 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
         n_train = min(max(int(round(TEST_ONLY_TRAIN_FRACTION * n)), 1), n - 1)
         tr, te = _split(n, n - n_train)
         xtr, ytr, xte, yte = xte[tr], yte[tr], xte[te], yte[te]
-        split = (f"only {title}'s test files (t10k-*) were found, in {d}: {len(ytr):,} of "
+        which = (f"{title}'s test files (t10k-*) alone were used" if complete else
+                 f"only {title}'s test files (t10k-*) were found")
+        split = (f"{which}, in {d}: {len(ytr):,} of "
                  f"their {n:,} images train the model and the other {len(yte):,} (fixed "
                  f"split, seed {SPLIT_SEED}) are held out to test it; this is not "
                  f"{title}'s official train/test split")
@@ -343,7 +346,7 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
 
 
 def mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-          normalize="standard", stats=None, log=None):
+          normalize="standard", stats=None, log=None, test_files_only=False):
     """MNIST from IDX files (gzipped or raw), looked for in ``data_dir``, then
     ``$DUALNUM_DATA``, then :func:`cache_dir` (in each, in ``<dir>/mnist/``,
     ``<dir>/MNIST/raw/`` (torchvision's layout), then ``<dir>/`` itself), and
@@ -352,20 +355,23 @@ def mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
 
     When a directory holds only the two test files (``t10k-*``), 80% of those images
     (8,000 of 10,000) form the training part and the rest is held out (fixed seed), and
-    ``split`` and ``test_name`` say so. Pixels are divided by 255 and standardised with
-    the training part's mean and std. ``log`` (a callable) receives progress messages.
+    ``split`` and ``test_name`` say so; ``test_files_only=True`` splits the test files so
+    even where the training files are there (to evaluate a model trained that way on
+    the images it did not see). Pixels are divided by 255 and standardised with the
+    training part's mean and std. ``log`` (a callable) receives progress messages.
     """
     return _idx_dataset("mnist", data_dir, download_missing=download, mirrors=mirrors,
-                        dtype=dtype, normalize=normalize, stats=stats, log=log)
+                        dtype=dtype, normalize=normalize, stats=stats, log=log,
+                        test_files_only=test_files_only)
 
 
 def fashion_mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-                  normalize="standard", stats=None, log=None):
+                  normalize="standard", stats=None, log=None, test_files_only=False):
     """Fashion-MNIST (Zalando), exactly as :func:`mnist` but in ``fashion-mnist/`` (or
     ``FashionMNIST/raw/``) directories. Files that are MNIST's are refused."""
     return _idx_dataset("fashion-mnist", data_dir, download_missing=download,
                         mirrors=mirrors, dtype=dtype, normalize=normalize, stats=stats,
-                        log=log)
+                        log=log, test_files_only=test_files_only)
 
 
 # ===================================================================== synthetic
@@ -438,11 +444,11 @@ def blobs(n_train=1000, n_test=1000, *, centers=3, n_features=2, std=1.0, radius
 
 # ===================================================================== dispatch
 def load(name, data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-         normalize="standard", stats=None, log=None):
+         normalize="standard", stats=None, log=None, test_files_only=False):
     """The dataset called ``name`` (one of :data:`DATASETS`) with its defaults.
 
-    ``data_dir``, ``download``, ``mirrors`` and ``log`` apply to the file-based sets
-    (MNIST, Fashion-MNIST) and are ignored by the others. ``stats=(mean, std)`` applies a
+    ``data_dir``, ``download``, ``mirrors``, ``log`` and ``test_files_only`` apply to the
+    file-based sets (MNIST, Fashion-MNIST) and are ignored by the others. ``stats=(mean, std)`` applies a
     given normalisation instead of the training part's own (to evaluate a saved model).
 
     >>> import dualnum as dn
@@ -458,7 +464,8 @@ def load(name, data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
         return digits(**common)
     if name in ("mnist", "fashion-mnist"):
         f = mnist if name == "mnist" else fashion_mnist
-        return f(data_dir, download=download, mirrors=mirrors, log=log, **common)
+        return f(data_dir, download=download, mirrors=mirrors, log=log,
+                 test_files_only=test_files_only, **common)
     if name == "spirals":
         return spirals(**common)
     if name == "blobs":

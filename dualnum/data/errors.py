@@ -12,38 +12,10 @@ True
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
+from .._checks import argument, argument_names
 
 __all__ = ["DataError", "IDXFormatError", "ChecksumError", "DownloadError",
            "DataNotFoundError", "argument", "argument_names"]
-
-_NAMES = contextvars.ContextVar("dualnum_data_argument_names", default={})
-
-
-def argument(python):
-    """How a message names the argument a user can change: its Python spelling (e.g.
-    ``"data_dir=DIR"``) unless :func:`argument_names` gave another one (a command line
-    gives its flags, so that its messages never show Python's keywords).
-
-    >>> from dualnum.data.errors import argument, argument_names
-    >>> with argument_names({"data_dir=DIR": "--data-dir DIR"}):
-    ...     argument("data_dir=DIR")
-    '--data-dir DIR'
-    >>> argument("data_dir=DIR")
-    'data_dir=DIR'
-    """
-    return _NAMES.get().get(python, python)
-
-
-@contextlib.contextmanager
-def argument_names(names):
-    """Within the block, messages name arguments as ``names`` maps them."""
-    token = _NAMES.set({**_NAMES.get(), **names})
-    try:
-        yield
-    finally:
-        _NAMES.reset(token)
 
 
 class DataError(ValueError):
