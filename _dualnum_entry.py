@@ -21,11 +21,16 @@ def main():
     try:
         from dualnum.cli import main as cli_main
 
-        return cli_main()
+        status = cli_main()
     except _Terminated:
-        return 128 + signal.SIGTERM
+        status = 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        return 128 + signal.SIGINT
+        status = 128 + signal.SIGINT
+    # The status is decided: a signal arriving while Python shuts down must not turn it
+    # into a death by signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    return status
 
 
 if __name__ == "__main__":

@@ -124,14 +124,13 @@ def _open(path):
         raise CheckpointError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def _directory(z, path, max_bytes, groups):
-    """{key: ZipInfo} of the archive, every name, size and compression checked (the
-    sizes of the members of ``groups``, which will be read, against ``max_bytes``)."""
+def _directory(z, path):
+    """{key: ZipInfo} of the archive, every name and compression checked."""
     infos = z.infolist()
     if len(infos) > _MAX_MEMBERS:
         raise CheckpointError(f"{path} holds {len(infos):,} members; a dualnum checkpoint "
                               f"holds a few per parameter")
-    entries, total = {}, 0
+    entries = {}
     for info in infos:
         name = info.filename
         key = name[:-4] if name.endswith(".npy") else None
@@ -147,15 +146,22 @@ def _directory(z, path, max_bytes, groups):
             raise CheckpointError(f"{path}: member {name!r} uses compression method "
                                   f"{info.compress_type}; dualnum writes stored or deflated "
                                   f"members only")
-        if key in _TEXT or key in _SCALARS or key.partition(".")[0] in groups:
-            total += info.file_size
-        if total > max_bytes:
-            raise CheckpointError(
-                f"{path} holds more than {_size(max_bytes)} of arrays (member {name!r} "
-                f"alone: {_size(info.file_size)} uncompressed); refused before reading. "
-                f"If it is yours, load it with dualnum.checkpoint.load(path, max_bytes=...)")
         entries[key] = info
     return entries
+
+
+def _check_size(path, entries, groups, max_bytes):
+    """The members that will be read, against ``max_bytes`` (from the zip directory)."""
+    total = 0
+    for key, info in entries.items():
+        if key in _TEXT or key in _SCALARS or key.partition(".")[0] in groups:
+            total += info.file_size
+            if total > max_bytes:
+                raise CheckpointError(
+                    f"{path} holds more than {_size(max_bytes)} of arrays (member "
+                    f"{info.filename!r} alone: {_size(info.file_size)} uncompressed); refused "
+                    f"before reading. If it is yours, load it with "
+                    f"dualnum.checkpoint.load(path, max_bytes=...)")
 
 
 def _header(z, info, path):
@@ -257,12 +263,13 @@ def _read_checkpoint(path, *, groups, expect, max_bytes):
         raise ValueError(f"unknown member groups {unknown}; choose from {list(_GROUPS)}")
     with _open(path) as z:
         try:
-            entries = _directory(z, path, max_bytes, groups)
+            entries = _directory(z, path)
             members = {k: _header(z, info, path) for k, info in entries.items()}
             if "format" not in members:
                 raise CheckpointError(f"{path} is not a dualnum checkpoint (no {FORMAT!r} "
                                       f"format entry)")
             _check_shapes(path, members, expect)
+            _check_size(path, entries, groups, max_bytes)
             small = {k: _read(z, entries[k], path) for k in _TEXT + _SCALARS if k in entries}
             if str(small["format"]) != FORMAT:
                 raise CheckpointError(f"{path} is not a dualnum checkpoint (its format is "

@@ -20,17 +20,9 @@ import signal
 import sys
 import threading
 
+from .run.settings import DEFAULTS  # noqa: F401  (dualnum.cli.DEFAULTS, as documented)
+
 __all__ = ["main", "build_parser", "DEFAULTS"]
-
-
-def __getattr__(name):
-    # The defaults live with the settings; loaded on first use (`dualnum --help` stays
-    # light).
-    if name == "DEFAULTS":
-        from .run.settings import DEFAULTS
-
-        return DEFAULTS
-    raise AttributeError(f"module 'dualnum.cli' has no attribute {name!r}")
 
 
 _TRAIN = """\

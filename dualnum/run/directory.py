@@ -132,7 +132,7 @@ class RunDirectory:
         created = not path.exists()
         try:
             path.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:  # a parent is a file
+        except (FileExistsError, NotADirectoryError):  # a parent is a file
             raise RunDirectoryError(f"cannot create {path}: a part of that path is a file, "
                                     f"not a directory") from None
         except OSError as e:
@@ -146,7 +146,7 @@ class RunDirectory:
         """Create and lock the first free one of ``root/name``, ``root/name-2``, ..."""
         try:
             Path(root).mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
+        except (FileExistsError, NotADirectoryError):
             raise RunDirectoryError(f"cannot create {root}: a part of that path is a file, "
                                     f"not a directory") from None
         except OSError as e:

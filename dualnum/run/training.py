@@ -28,7 +28,6 @@ import numpy as np
 
 from .. import checkpoint as ckpt_mod
 from .._checks import argument
-from ..data import DataError
 from ..train import NonFiniteLossError, StopTraining, evaluate, fit
 from . import estimators as estimators_mod
 from .directory import FINISHED, RunDirectory, RunDirectoryError, latest
@@ -458,12 +457,13 @@ class Run:
         except NonFiniteLossError as e:
             rep.end()
             self._close_metrics()
+            kept = self._kept()
             d.discard_staged()
             lr = f"{argument('lr')} (now {cfg['lr']:g})"
             clip = (f" or set {argument('clip')}" if est["gradient"] == "forward"
                     and cfg["clip"] is None else "")
             raise RunError(f"training stopped: the loss became {e.loss} at step "
-                           f"{start + e.step:,}; {self._kept()}. Lower {lr}{clip}") from None
+                           f"{start + e.step:,}; {kept}. Lower {lr}{clip}") from None
         except Interrupted as e:
             rep.end()
             if e.message:  # the first signal's, already saved
