@@ -15,6 +15,7 @@ import sys
 import sysconfig
 import textwrap
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -28,19 +29,9 @@ from dualnum.models import build_model
 from dualnum.run import Run, RunDirectory, RunError
 
 from _bombs import checkpoint_with_member, peak_rss
-from test_cli import arrays, assert_one_line_error, run, same_state
+from test_cli import (FAST, ROOT, _isolated, arrays, assert_one_line_error,  # noqa: F401
+                      run, same_state)
 from test_data import make_idx_set
-
-ROOT = Path(__file__).resolve().parent.parent
-FAST = ["--data", "blobs", "--log-every", "1"]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.delenv(data.DATA_ENV, raising=False)
-    monkeypatch.delenv(data.MIRRORS_ENV, raising=False)
-    monkeypatch.delenv("DUALNUM_DEBUG", raising=False)
 
 
 def files(d):
@@ -415,7 +406,9 @@ def test_eval_json_is_valid_json_even_for_a_diverged_model(tmp_path, capsys):
         p[...] = np.inf
     checkpoint.save(path, model=model, step=ck.step, config=ck.config,
                     extra={"norm.mean": ck.extra["norm.mean"], "norm.std": ck.extra["norm.std"]})
-    code, stdout, err = run(capsys, "eval", "--checkpoint", path, "--json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, stdout, err = run(capsys, "eval", "--checkpoint", path, "--json")
     assert code == 0, err
     res = json.loads(stdout, parse_constant=lambda c: pytest.fail(f"invalid JSON: {c}"))
     assert res["test_loss"] is None and res["step"] == 2

@@ -19,8 +19,9 @@ from .errors import (ChecksumError, DataError, DataNotFoundError, DownloadError,
                      IDXFormatError)
 from .idx import read_idx, write_idx
 
-__all__ = ["Dataset", "Loader", "Batches", "batches", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
-           "mnist", "fashion_mnist", "spirals", "blobs", "cache_dir", "search_dirs",
+__all__ = ["Dataset", "Loader", "Batches", "batches", "DATASETS", "DATA_ENV", "SPLIT_SEED",
+           "load", "digits", "mnist", "fashion_mnist", "spirals", "blobs", "cache_dir",
+           "search_dirs",
            "read_idx", "write_idx", "download", "download_file", "sha256_of", "FILES",
            "MIRRORS", "MIRRORS_ENV", "DataError", "IDXFormatError", "ChecksumError",
            "DownloadError", "DataNotFoundError"]

@@ -448,8 +448,9 @@ def load(name, data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
     """The dataset called ``name`` (one of :data:`DATASETS`) with its defaults.
 
     ``data_dir``, ``download``, ``mirrors``, ``log`` and ``test_files_only`` apply to the
-    file-based sets (MNIST, Fashion-MNIST) and are ignored by the others. ``stats=(mean, std)`` applies a
-    given normalisation instead of the training part's own (to evaluate a saved model).
+    file-based sets (MNIST, Fashion-MNIST) and are ignored by the others.
+    ``stats=(mean, std)`` applies a given normalisation instead of the training part's own
+    (to evaluate a saved model).
 
     >>> import dualnum as dn
     >>> dn.data.load("blobs").name

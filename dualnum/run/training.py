@@ -254,8 +254,8 @@ class Run:
         finished = d.existing(FINISHED)
         if not self.resume and finished and not self.overwrite:
             raise RunError(f"{d.path} holds a finished run ({', '.join(finished)}); pass "
-                           f"{argument('resume=True')} to continue it or {argument('overwrite=True')} "
-                           f"to replace it")
+                           f"{argument('resume=True')} to continue it or "
+                           f"{argument('overwrite=True')} to replace it")
         self.ckpt_path = d.file("checkpoint.npz")
         base = None
         self._info = None
@@ -614,7 +614,9 @@ def evaluate_checkpoint(path, *, data_dir=None, download=True, batch_size=1024,
     ck = ckpt_mod.load(path, expect={k: p.shape for k, p in model.named_parameters()},
                        groups=("param",))
     ckpt_mod.restore(ck, model)
-    res = evaluate(model, _loss, (ds.x_test, ds.y_test), batch_size=batch_size)
+    # A diverged model's loss is reported as null, without NumPy's warnings on the way.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = evaluate(model, _loss, (ds.x_test, ds.y_test), batch_size=batch_size)
     return _finite_or_none({
         "test_accuracy": res.get("accuracy"), "test_loss": res["loss"],
         "test_split": ds.test_name, "test_examples": int(len(ds.y_test)),
