@@ -278,6 +278,8 @@ class Run:
         except SettingError as e:
             raise RunError(f"{self.ckpt_path}: {e}" if base else str(e)) from None
         cfg["out"] = str(d.path)
+        if cfg["data_dir"] is not None:  # where eval, from any directory, finds the data
+            cfg["data_dir"] = str(Path(cfg["data_dir"]).expanduser().resolve())
         if self._info is not None:
             for k in TRAJECTORY:
                 old = base.get(k)
