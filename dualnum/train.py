@@ -34,7 +34,8 @@ from .core.pytree import flatten, unflatten
 from .data.batching import Batches, batches
 from .nn.module import Module, functional_call
 from .optim import Optimizer
-from .transforms import forward_gradient, grad
+from .fg import forward_gradient
+from .transforms import grad
 
 __all__ = ["fit", "evaluate", "batches", "Batches", "FitResult", "NonFiniteLossError",
            "GRADIENTS", "GradientEstimator", "ForwardGradient", "ExactGradient", "Problem",
