@@ -63,7 +63,7 @@ __all__ = [
 
 def __getattr__(name):
     # Subpackages load on first use, so `import dualnum` stays fast.
-    if name in ("testing", "nn", "optim", "train", "diagnostics", "data"):
+    if name in ("testing", "nn", "optim", "train", "diagnostics", "data", "run"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
