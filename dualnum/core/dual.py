@@ -440,7 +440,7 @@ def _elementwise_fast(rule, args):
     if any_t:
         if k is None:
             if rule.fused is not None:
-                res = rule.fused(primals, tangents)
+                res = rule.fused(primals, tangents, None, None)
                 if res is not None:
                     return Dual._new(res[0], res[1], None, lvl)
         else:
@@ -614,10 +614,10 @@ def _apply_general(rule, args, kwargs):
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
         return res
-    if rule.fused is not None and k is None and tracer is None:
-        res = rule.fused(primals, tangents)
+    if rule.fused is not None and tracer is None:
+        res = rule.fused(primals, tangents, kwargs, k)
         if res is not None:
-            return Dual._new(res[0], res[1], None, lvl)
+            return Dual._new(res[0], res[1], k, lvl)
     try:
         if _top_level(primals) is not None:
             # The value is itself perturbed at lower levels: it is this same op, one
