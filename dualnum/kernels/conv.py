@@ -83,66 +83,63 @@ _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.
 
 
 @kernel
-def _wino_in(xp, th, tw, v, c0):
-    # v[ξ, c0 + c, n·T + t] = (Bᵀ d B)[ξ] for the 4×4 tile d of xp at (2 ti, 2 tj)
-    nb, c_in = xp.shape[0], xp.shape[1]
-    t_all = th * tw
+def _wino_in(xp, th, v, c0):
+    # v[ξ, c0 + c, n·P + ti·W2 + tj] = (Bᵀ d B)[ξ] for the 4×4 tile d of xp at
+    # (2 ti, 2 tj), with W2 = wp / 2 = tw + 1 and P = th·W2. Each row of tiles has one
+    # junk column (tj = tw), which makes a plane's tiles one flat run: the column phase
+    # is then a single long loop per ξ with stride-2 reads, which LLVM vectorizes
+    # (rows of tw tiles are too short for that). The GEMMs carry the junk columns along
+    # and the output transform skips them.
+    nb, c_in, hp, wp = xp.shape
+    w2 = wp // 2
+    plane = th * w2
     for nc in prange(nb * c_in):
         n = nc // c_in
         c = nc % c_in
+        ch = c0 + c
+        rows = np.empty((4, th * wp + 4), xp.dtype)  # Bᵀ d, row by row; +4: junk reads
+        rows[:, th * wp:] = 0
         for ti in range(th):
             r = 2 * ti
-            base = n * t_all + ti * tw
-            for tj in range(tw):
-                q = 2 * tj
-                # columns of Bᵀ d (rows combined first), then the same on the right
-                a0 = xp[n, c, r, q] - xp[n, c, r + 2, q]
-                a1 = xp[n, c, r, q + 1] - xp[n, c, r + 2, q + 1]
-                a2 = xp[n, c, r, q + 2] - xp[n, c, r + 2, q + 2]
-                a3 = xp[n, c, r, q + 3] - xp[n, c, r + 2, q + 3]
-                b0 = xp[n, c, r + 1, q] + xp[n, c, r + 2, q]
-                b1 = xp[n, c, r + 1, q + 1] + xp[n, c, r + 2, q + 1]
-                b2 = xp[n, c, r + 1, q + 2] + xp[n, c, r + 2, q + 2]
-                b3 = xp[n, c, r + 1, q + 3] + xp[n, c, r + 2, q + 3]
-                e0 = xp[n, c, r + 2, q] - xp[n, c, r + 1, q]
-                e1 = xp[n, c, r + 2, q + 1] - xp[n, c, r + 1, q + 1]
-                e2 = xp[n, c, r + 2, q + 2] - xp[n, c, r + 1, q + 2]
-                e3 = xp[n, c, r + 2, q + 3] - xp[n, c, r + 1, q + 3]
-                f0 = xp[n, c, r + 1, q] - xp[n, c, r + 3, q]
-                f1 = xp[n, c, r + 1, q + 1] - xp[n, c, r + 3, q + 1]
-                f2 = xp[n, c, r + 1, q + 2] - xp[n, c, r + 3, q + 2]
-                f3 = xp[n, c, r + 1, q + 3] - xp[n, c, r + 3, q + 3]
-                col = base + tj
-                ch = c0 + c
-                v[0, ch, col] = a0 - a2
-                v[1, ch, col] = a1 + a2
-                v[2, ch, col] = a2 - a1
-                v[3, ch, col] = a1 - a3
-                v[4, ch, col] = b0 - b2
-                v[5, ch, col] = b1 + b2
-                v[6, ch, col] = b2 - b1
-                v[7, ch, col] = b1 - b3
-                v[8, ch, col] = e0 - e2
-                v[9, ch, col] = e1 + e2
-                v[10, ch, col] = e2 - e1
-                v[11, ch, col] = e1 - e3
-                v[12, ch, col] = f0 - f2
-                v[13, ch, col] = f1 + f2
-                v[14, ch, col] = f2 - f1
-                v[15, ch, col] = f1 - f3
+            o = ti * wp
+            for q in range(wp):
+                rows[0, o + q] = xp[n, c, r, q] - xp[n, c, r + 2, q]
+            for q in range(wp):
+                rows[1, o + q] = xp[n, c, r + 1, q] + xp[n, c, r + 2, q]
+            for q in range(wp):
+                rows[2, o + q] = xp[n, c, r + 2, q] - xp[n, c, r + 1, q]
+            for q in range(wp):
+                rows[3, o + q] = xp[n, c, r + 1, q] - xp[n, c, r + 3, q]
+        base = n * plane
+        for i in range(4):
+            z = rows[i]
+            out = v[4 * i, ch, base:base + plane]
+            for t in range(plane):
+                out[t] = z[2 * t] - z[2 * t + 2]
+            out = v[4 * i + 1, ch, base:base + plane]
+            for t in range(plane):
+                out[t] = z[2 * t + 1] + z[2 * t + 2]
+            out = v[4 * i + 2, ch, base:base + plane]
+            for t in range(plane):
+                out[t] = z[2 * t + 2] - z[2 * t + 1]
+            out = v[4 * i + 3, ch, base:base + plane]
+            for t in range(plane):
+                out[t] = z[2 * t + 1] - z[2 * t + 3]
 
 
 @kernel
 def _wino_out(m, bias, th, tw, y):
-    # y[n, o, 2ti + a, 2tj + b] = (Aᵀ M A)[a, b] + bias[o], M[ξ] = m[ξ, o, n·T + t]
+    # y[n, o, 2ti + a, 2tj + b] = (Aᵀ M A)[a, b] + bias[o], M[ξ] = m[ξ, o, column of the
+    # tile] in _wino_in's layout (tw + 1 columns per row of tiles, the last one junk)
     nb, o_n = y.shape[0], y.shape[1]
-    t_all = th * tw
+    w2 = tw + 1
+    plane = th * w2
     for no in prange(nb * o_n):
         n = no // o_n
         o = no % o_n
         bo = bias[o]
         for ti in range(th):
-            base = n * t_all + ti * tw
+            base = n * plane + ti * w2
             for tj in range(tw):
                 col = base + tj
                 # rows of Aᵀ M
@@ -171,7 +168,7 @@ def _wino_weights(w):
 
 
 class _Winograd:
-    """The geometry of one F(2×2, 3×3) convolution."""
+    """The geometry of one F(2×2, 3×3) convolution of ``n`` images."""
 
     def __init__(self, shape, padding, dtype):
         n, c, h, w = shape
@@ -179,64 +176,76 @@ class _Winograd:
         self.ho, self.wo = h + 2 * ph - 2, w + 2 * pw - 2
         self.th, self.tw = (self.ho + 1) // 2, (self.wo + 1) // 2
         self.n, self.c, self.ph, self.pw, self.dtype = n, c, ph, pw, dtype
-        self.cols = n * self.th * self.tw
+        self.plane = self.th * (self.tw + 1)  # one junk column per row of tiles
+        self.cols = n * self.plane
 
     def pad(self, x):
         # zero border so that every 4×4 tile is inside: no bounds tests in the kernel
         hp, wp = 2 * self.th + 2, 2 * self.tw + 2
-        xp = np.zeros((self.n, self.c, hp, wp), self.dtype)
+        xp = np.zeros((x.shape[0], self.c, hp, wp), self.dtype)
         h, w = x.shape[-2:]
         xp[:, :, self.ph:self.ph + h, self.pw:self.pw + w] = x
         return xp
 
     def transform(self, x, v, c0):
         xp = self.pad(x)
-        _wino_in(xp.size, xp, self.th, self.tw, v, c0)
+        _wino_in(xp.size, xp, self.th, v, c0)
 
-    def output(self, m, bias, o):
-        full = (2 * self.th, 2 * self.tw)
-        y = np.empty((self.n, o) + full, self.dtype)
+    def output(self, m, bias, dst):
+        """Aᵀ M A (+ bias) into ``dst`` (images, O, Ho, Wo)."""
+        o = dst.shape[1]
         if bias is None:
             bias = np.zeros(o, self.dtype)
+        full = (2 * self.th, 2 * self.tw)
+        if full == (self.ho, self.wo):
+            _wino_out(dst.size, m, bias, self.th, self.tw, dst)
+            return
+        y = np.empty(dst.shape[:2] + full, self.dtype)
         _wino_out(y.size, m, bias, self.th, self.tw, y)
-        if full != (self.ho, self.wo):
-            y = np.ascontiguousarray(y[:, :, :self.ho, :self.wo])
-        return y
+        dst[...] = y[:, :, :self.ho, :self.wo]
+
+
+#: Bytes of transformed input per chunk of images: chunks keep the 16 GEMMs' operands
+#: in the caches and reuse their buffers, instead of touching fresh pages each call.
+_CHUNK_BYTES = 8 << 20
 
 
 def _winograd(x, tx, w, tw, b, tb, padding, k):
     geo = _Winograd(x.shape, padding, x.dtype)
+    n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
     u = _wino_weights(w)  # (16, O, C)
-    # v rows: [V(ẋ) for C rows; V(x) for C rows] when ẋ is there, else [V(x)]
-    two = tx is not None
-    v = np.empty((16, 2 * c if two else c, geo.cols), x.dtype)
-    geo.transform(x, v, c if two else 0)
-    vx = v[:, c:] if two else v
-    y = geo.output(np.matmul(u, vx), b, o)
-    if tx is None and tw is None and tb is None:
-        return y, None
     ut = None if tw is None else _wino_weights(tw)  # ((K,) 16, O, C)
-
-    def one(txk, utk, tbk):
-        if txk is not None:
-            geo.transform(txk, v, 0)
-            if utk is not None:
-                m = np.matmul(np.concatenate([u, utk], axis=2), v)
+    two = tx is not None  # v rows: [V(ẋ) (C rows); V(x) (C rows)], or [V(x)]
+    rows = 2 * c if two else c
+    y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
+    tangent = tx is not None or tw is not None or tb is not None
+    t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
+    step = max(1, _CHUNK_BYTES // (16 * rows * geo.plane * x.itemsize))
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        v = np.empty((16, rows, (n1 - n0) * geo.plane), x.dtype)
+        geo.transform(x[n0:n1], v, c if two else 0)
+        vx = v[:, c:] if two else v
+        geo.output(np.matmul(u, vx), b, y[n0:n1])
+        if not tangent:
+            continue
+        for i in range(1 if k is None else k):
+            pick = (lambda a: a) if k is None else (lambda a: a[i])
+            dst = t[n0:n1] if k is None else t[i, n0:n1]
+            txk = None if tx is None else pick(tx)[n0:n1]
+            utk = None if ut is None else pick(ut)
+            tbk = None if tb is None else pick(tb)
+            if txk is not None:
+                geo.transform(txk, v, 0)
+                m = np.matmul(u if utk is None else np.concatenate([u, utk], axis=2),
+                              v[:, :c] if utk is None else v)
+            elif utk is not None:
+                m = np.matmul(utk, vx)
             else:
-                m = np.matmul(u, v[:, :c])
-        elif utk is not None:
-            m = np.matmul(utk, vx)
-        else:
-            return np.broadcast_to(tbk.reshape(-1, 1, 1), y.shape[1:]) + np.zeros_like(y)
-        return geo.output(m, tbk, o)
-
-    if k is None:
-        return y, one(tx, ut, tb)
-    t = np.empty((k,) + y.shape, x.dtype)
-    for i in range(k):
-        t[i] = one(None if tx is None else tx[i], None if ut is None else ut[i],
-                   None if tb is None else tb[i])
+                dst[...] = tbk.reshape(-1, 1, 1)
+                continue
+            geo.output(m, tbk, dst)
     return y, t
 
 
@@ -321,6 +330,8 @@ def conv2d(primals, tangents, kwargs, k):
         ts[i] = t.astype(dtype, copy=False)
     tx, tw, tb = ts
     stride, padding = kwargs["stride"], kwargs["padding"]
-    if w.shape[2:] == (3, 3) and stride == (1, 1):
+    # Winograd's 16 GEMMs have C as their inner dimension: for a few input channels
+    # (a network's first layer) im2col's C·9 is the better GEMM
+    if w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= 16:
         return _winograd(x, tx, w, tw, b, tb, padding, k)
     return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k)
