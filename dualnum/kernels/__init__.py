@@ -127,6 +127,7 @@ def install():
     for name, (fuse_primal, variants) in PLANS.items():
         rule = by_name(name)
         rule.fused = _make_fused(rule, fuse_primal, variants)
+        rule.fuse_min = FUSE_MIN
         rule.kernel = variants
     for name, fn in (("conv2d", conv.conv2d), ("max_pool2d", pool.max_pool2d),
                      ("avg_pool2d", pool.avg_pool2d)):
