@@ -29,7 +29,8 @@ def render():
              "| op | kind | tangent rule | fused kernel | at non-differentiable points |",
              "|---|---|---|---|---|"]
     for r in diff:
-        fused = "value + tangent" if r.kernel and r.name in _primal_fused() else \
+        fused = "value + tangent" if r.kernel and (
+            r.name in _primal_fused() or "value + tangent" in r.kernel) else \
             "tangent" if r.kernel else ""
         lines.append(f"| `{r.name}` | {r.kind} | {_cell(r.rule_text)} | {fused} | {_cell(r.note)} |")
     q = ", ".join(f"`{r.name}`" for r in rules if r.kind == "query")
