@@ -28,7 +28,8 @@ dualnum and PyTorch run in two worker processes per model that take turns round 
 cores; ``--same-process`` interleaves them in one process instead). Compare numbers only
 within one run: this machine is shared and noisy, and the report says how much CPU other
 processes took meanwhile. The workers inherit the environment. dualnum's workers import
-dualnum before NumPy, so OpenBLAS's idle threads sleep at once (dualnum/__init__.py);
+NumPy first, as a user's script does (``--dualnum-first``: the other order); either way
+OpenBLAS's idle threads sleep at once (dualnum/_threads.py);
 ``OPENBLAS_THREAD_TIMEOUT=28 python bench/train_step.py`` restores OpenBLAS's default
 spinning and shows what it costs the numba kernels that follow a GEMM.
 
@@ -56,13 +57,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-# A process that times dualnum imports it before NumPy, as a script starting with
-# `import dualnum` does: OpenBLAS's idle threads then sleep instead of spinning into the
-# numba kernels that follow a GEMM (see dualnum/__init__.py). PyTorch processes import
-# torch first instead (see try_torch).
-if ("--worker" in sys.argv and "dualnum" in sys.argv[sys.argv.index("--worker") + 1:][:1]) \
-        or ("--memory-point" in sys.argv and "torch-fg" not in sys.argv
-            and "torch-bp" not in sys.argv):
+# A process that times dualnum imports NumPy first, as most scripts begin
+# (``--dualnum-first`` imports dualnum first instead: the two orders must time the same,
+# see dualnum/_threads.py). PyTorch processes import torch first (see try_torch).
+if "--dualnum-first" in sys.argv:
     import dualnum  # noqa: F401
 
 import numpy as np
@@ -851,7 +849,8 @@ def _worker_argv(args, system, name, dists):
     a = [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--models", name,
          "--distribution", ",".join(dists), "--threads", str(args.threads), "--data", args.data,
          "--lr", repr(args.lr), "--seed", str(args.seed)]
-    return a + (["--quick"] if args.quick else [])
+    return a + (["--quick"] if args.quick else []) + (
+        ["--dualnum-first"] if args.dualnum_first and system == "dualnum" else [])
 
 
 def run_workers(name, args, dists):
@@ -928,6 +927,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-5,
                     help="SGD learning rate (small: weights barely move while timing)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dualnum-first", action="store_true",
+                    help="dualnum's workers import dualnum before NumPy (default: NumPy first)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     ap.add_argument("--same-process", action="store_true",
                     help="time dualnum and PyTorch interleaved in one process (default: "
@@ -1023,7 +1024,9 @@ def main(argv=None):
                      f"turns round by round in a shuffled order with a {args.pause:g} s pause "
                      f"between turns: sharing one process, OpenBLAS's and libgomp's spinning "
                      f"threads slow each other down on 2 cores (`--same-process` shows it). "
-                     f"The PyTorch process imports torch before dualnum; "
+                     f"dualnum's process imports "
+                     f"{'dualnum before NumPy' if args.dualnum_first else 'NumPy before dualnum'}"
+                     f"; the PyTorch process imports torch before dualnum; "
                      f"the cross-check ran in it before its timing.")
         print(f"- method: medians over interleaved rounds ({rounds}); every round runs every "
               f"op of the process, in an order shuffled by a numpy Generator seeded from "

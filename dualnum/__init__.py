@@ -7,23 +7,12 @@
 """
 from __future__ import annotations
 
-import os as _os
-import sys as _sys
+# Idle BLAS threads must sleep, not spin into the numba kernels that follow a GEMM: set
+# up the same way whether NumPy or dualnum is imported first (see dualnum/_threads.py).
+from . import _threads
 
-# OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each GEMM. On a small
-# machine they then take a core from the numba kernel that follows: a parallel im2col
-# after a GEMM ran at 39 ms instead of 15, and a forward-gradient step of an MLP
-# 784-1024-1024-10 took 11.4 ms instead of 8.8 (2 cores). OpenBLAS reads its timeout
-# once, when NumPy loads it, so when dualnum is imported before NumPy the variable is set
-# for that moment only (16 cycles: idle threads sleep at once), then removed: child
-# processes and a user's own setting are left alone. Imported after NumPy, this does
-# nothing; run with OPENBLAS_THREAD_TIMEOUT=4 in the environment for the same effect.
-if "numpy" not in _sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in _os.environ:
-    _os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
-    try:
-        import numpy  # noqa: F401  (loads OpenBLAS now)
-    finally:
-        del _os.environ["OPENBLAS_THREAD_TIMEOUT"]
+if not _threads.quiet_openblas_at_load():
+    _threads.quiet_openblas_now()
 
 from importlib.metadata import PackageNotFoundError, version as _version
 

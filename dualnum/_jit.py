@@ -15,7 +15,7 @@ chosen once, deliberately:
   raising ZeroDivisionError inside a kernel. The fused path and the NumPy path must give
   identical answers on every input, including the edges of a domain.
 * ``nogil=True``: kernels release the GIL so user threads can overlap them.
-* numba's OpenMP threads wait passively (see ``_start_threads``).
+* numba's threads wait passively (see ``_start_threads`` and ``dualnum._threads``).
 * ``parallel``: the "parallel" variant of a kernel splits its ``prange`` loop over the
   threads numba was given; the serial variant is used below ``PARALLEL_MIN`` elements,
   where thread start-up costs more than it saves.
@@ -23,11 +23,13 @@ chosen once, deliberately:
 from __future__ import annotations
 
 import os
+import threading
 import types
 
 import numba
 from numba.core import caching as _caching
 
+from . import _threads as _threading
 from ._paths import cache_dir
 
 _OPTIONS = dict(fastmath=False, error_model="numpy", nogil=True)
@@ -70,6 +72,8 @@ PARALLEL_MIN = 1 << 16
 
 
 _threads_started = False
+#: With numba's workqueue layer, one parallel region at a time: a lock, else None.
+_one_region = None
 
 
 def _start_threads():
@@ -81,9 +85,11 @@ def _start_threads():
     loads it, so the variable is set for that moment only and then restored: other
     OpenMP users in the process (PyTorch bundles its own libgomp) keep their defaults,
     and a user's own OMP_WAIT_POLICY always wins."""
-    global _threads_started
+    global _threads_started, _one_region
     if _threads_started:
         return
+    if _threading.choose_layer() == "workqueue":
+        _one_region = threading.Lock()
     before = os.environ.get("OMP_WAIT_POLICY")
     if before is None:
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -132,7 +138,14 @@ class _Kernel:
                 f = self.serial
             return f(*args)
         if threads() > 1:
-            return self.parallel(*args)
+            lock = _one_region
+            if lock is None:
+                return self.parallel(*args)
+            if lock.acquire(blocking=False):
+                try:
+                    return self.parallel(*args)
+                finally:
+                    lock.release()
         return self.serial(*args)
 
 

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dualnum import _coverage
+from tools import coverage_table as _coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_readme_coverage_table_is_fresh():
     text = _coverage.README.read_text()
     assert _coverage.updated(text) == text, \
-        "README.md's op coverage table is stale: run python -m dualnum._coverage"
+        "README.md's op coverage table is stale: run python tools/coverage_table.py"
 
 
 def test_readme_opens_with_the_two_commands():

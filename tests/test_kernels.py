@@ -12,10 +12,12 @@ import dualnum as dn
 from dualnum import _jit
 from dualnum.core import levels
 from dualnum.core.rules import table
-from dualnum.kernels import FUSE_MIN, generate
+from dualnum.kernels import FUSE_MIN
+
+from tools import generate_kernels as generate
 from dualnum.testing.strategies import arrays
 
-FUSED = [r for r in table() if r.kernel]
+FUSED = [r for r in table() if r.kind == "elementwise" and r.fused is not None]
 
 
 def _numpy_path(rule, args):
@@ -92,7 +94,7 @@ def test_parallel_variant(rule, monkeypatch):
 
 def test_generated_kernels_are_fresh():
     assert generate.TARGET.read_text() == generate.render(), \
-        "dualnum/kernels/_elementwise.py is stale: run python -m dualnum.kernels.generate"
+        "dualnum/kernels/_elementwise.py is stale: run python tools/generate_kernels.py"
 
 
 def test_kernel_respects_broadcasting_fallback():
@@ -110,34 +112,68 @@ def test_strided_inputs():
     np.testing.assert_allclose(y.tangent, (1 - np.tanh(p) ** 2) * t * p + np.tanh(p) * t)
 
 
-@settings(deadline=None)
+def _reference(rule, args, kwargs):
+    """The rule's NumPy path (its kernel detached)."""
+    saved = rule.fused
+    rule.fused = None
+    try:
+        return rule.fn(*args, **kwargs)
+    finally:
+        rule.fused = saved
+
+
+@settings(deadline=None, max_examples=30)
 @given(data=st.data())
 def test_window_kernels_match_numpy_windows(data):
-    """im2col and pooling kernels against the NumPy window path they replace, on
-    inputs with ties (small integers) and NaNs, any stride, padding and leading axes."""
-    from dualnum.ops import network
+    """conv2d and pooling kernels against the rule's NumPy window path, value and
+    tangents (unbatched and batched, every combination of perturbed arguments), any
+    kernel size, stride and padding; pooling on inputs with ties (small integers) and
+    NaNs. 3×3 stride-1 convolutions take the Winograd path, the others im2col."""
+    from dualnum.core.rules import by_name
 
-    lead = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=2), label="lead")
-    c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.integers(2, 7)),
-               data.draw(st.integers(2, 7)))
-    k = (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
-    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    n, c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)),
+                  data.draw(st.integers(2, 7)), data.draw(st.integers(2, 7)))
+    square = data.draw(st.booleans(), label="3x3 stride 1")
+    k = (3, 3) if square else (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
+    s = (1, 1) if square else (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     p = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
+    if k[0] > h + 2 * p[0] or k[1] > w + 2 * p[1]:
+        p = (2, 2)
     dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    batch = data.draw(st.sampled_from([None, 1, 3]), label="K")
+    mask = data.draw(st.sampled_from([(1, 1, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0),
+                                      (0, 1, 1), (0, 0, 0)]), label="perturbed")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    x = rng.integers(-2, 3, tuple(lead) + (c, h, w)).astype(dtype)  # many ties
-    x[rng.random(x.shape) < 0.05] = np.nan
+    lead = () if batch is None else (batch,)
 
-    x4 = x.reshape((-1, c, h, w))  # pooling takes (N, C, H, W); im2col any leading axes
-    fast = (network._im2col(x, k, s, p), network._max_pool2d_primal(x4, k, s),
-            network._argmax_flat(x4, k, s), network._avg_pool2d_primal(x4, k, s))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(network, "_compiled", lambda a: False)
-        slow = (network._im2col(x, k, s, p), network._max_pool2d_primal(x4, k, s),
-                network._argmax_flat(x4, k, s), network._avg_pool2d_primal(x4, k, s))
-    (cols_f, hw_f), (cols_s, hw_s) = fast[0], slow[0]
-    assert hw_f == hw_s
-    np.testing.assert_array_equal(cols_f, cols_s)
-    np.testing.assert_array_equal(fast[1], slow[1])  # NaN where NumPy's max has NaN
-    np.testing.assert_array_equal(fast[2], slow[2])  # first maximum, or first NaN
-    np.testing.assert_allclose(fast[3], slow[3], rtol=1e-6)
+    def dual(a, m, lvl):
+        if not m:
+            return a
+        t = rng.standard_normal(lead + a.shape).astype(dtype)
+        return dn.Dual(a, t, batched=batch is not None, level=lvl)
+
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((2, c) + k).astype(dtype)
+    b = rng.standard_normal(2).astype(dtype)
+    lvl = levels.new_level("test")
+    args = tuple(dual(a, m, lvl) for a, m in zip((x, wt, b), mask))
+    kw = {"stride": s, "padding": p}
+    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), args, kw)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for g_, w_ in ((got, want),) if not any(mask) else (
+            (got.primal, want.primal), (got.tangent, want.tangent)):
+        assert np.asarray(g_).dtype == dtype
+        np.testing.assert_allclose(g_, w_, rtol=tol, atol=tol)
+
+    xi = rng.integers(-2, 3, (n, c, h, w)).astype(dtype)  # many ties
+    xi[rng.random(xi.shape) < 0.05] = np.nan
+    kp = (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
+    sp = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    for name in ("max_pool2d", "avg_pool2d"):
+        d = dual(xi, True, levels.new_level("test"))
+        fn = getattr(dn, name)
+        got, want = fn(d, kp, sp), _reference(by_name(name), (d, kp), {"stride": sp})
+        # NaN where NumPy has NaN; the maximum is exact, the mean sums in another order
+        for g_, w_ in ((got.primal, want.primal), (got.tangent, want.tangent),
+                       (fn(xi, kp, sp), want.primal)):
+            np.testing.assert_allclose(g_, w_, rtol=tol, atol=tol)

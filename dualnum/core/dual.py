@@ -411,6 +411,7 @@ def _elementwise_fast(rule, args):
     k = None
     lvl = None
     any_t = False
+    size = 0
     for a in args:
         ta = type(a)
         if ta is Dual:
@@ -424,6 +425,8 @@ def _elementwise_fast(rule, args):
                 return _MISS  # nested or structured
             primals.append(p)
             tangents.append(t)
+            if p.size > size:
+                size = p.size
             if a._k is not None:
                 if k is not None and a._k != k:
                     return _MISS
@@ -437,16 +440,24 @@ def _elementwise_fast(rule, args):
             return _MISS
     if lvl is None or not lvl.active or lvl.tracer is not None:
         return _MISS
+    fused = rule.fused if size >= rule.fuse_min else None
     if any_t:
         if k is None:
-            if rule.fused is not None:
-                res = rule.fused(primals, tangents)
+            if fused is not None:
+                res = fused(primals, tangents, None, None)
                 if res is not None:
                     return Dual._new(res[0], res[1], None, lvl)
         else:
             for a in args:  # batched mixed with unbatched tangents: the general path says why
                 if type(a) is Dual and a._k is None and a._tangent is not None:
                     return _MISS
+            if k == 1 and fused is not None:
+                # One batched direction (a forward-gradient step's default) is an
+                # unbatched tangent with a leading axis of 1: the same kernel takes it.
+                res = fused(primals, [None if t is None else t[0] for t in tangents],
+                                 None, None)
+                if res is not None:
+                    return Dual._new(res[0], res[1][None], 1, lvl)
     try:
         out = rule.primal(*primals)
     except ValueError:
@@ -596,10 +607,10 @@ def _apply_general(rule, args, kwargs):
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
         return res
-    if rule.fused is not None and k is None and tracer is None:
-        res = rule.fused(primals, tangents)
+    if rule.fused is not None and tracer is None:
+        res = rule.fused(primals, tangents, kwargs, k)
         if res is not None:
-            return Dual._new(res[0], res[1], None, lvl)
+            return Dual._new(res[0], res[1], k, lvl)
     try:
         if _top_level(primals) is not None:
             # The value is itself perturbed at lower levels: it is this same op, one

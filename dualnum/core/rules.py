@@ -107,10 +107,13 @@ class Rule:
     argnames: tuple = ()  # names of positional args (kwargs with these names are moved)
     seq_arg: bool = False  # argument 0 is a sequence of arrays (concatenate, stack, ...)
     multi_output: bool = False  # the op returns a list or tuple of arrays (split, divmod)
-    kernel: Any = None  # fused elementwise kernel hook (see dualnum.kernels)
+    kernel: Any = None  # what the kernel computes, for docs and tests (dualnum.kernels)
     tangent: Optional[Callable] = None  # whole-tangent rule, overrides jvps when set
     normalize: Optional[Callable] = None  # (args, kwargs) -> (args, kwargs), before all else
-    fused: Optional[Callable] = None  # fused value+tangent for unbatched calls, or None
+    # the rule's kernel: fused(primals, tangents, kwargs, k) -> (value, tangent), or None
+    # where it does not apply (attached by dualnum.kernels.install; see there)
+    fused: Optional[Callable] = None
+    fuse_min: int = 0  # elementwise: arrays smaller than this skip the kernel
     # value and tangent from one user function, (primals, tangents, kwargs) -> (y, ẏ),
     # as JAX's custom_jvp rules are written; overrides primal and jvps when set
     value_and_tangent: Optional[Callable] = None

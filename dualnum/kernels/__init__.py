@@ -1,11 +1,19 @@
-"""numba kernels behind a thin Python API.
+"""numba kernels behind a thin Python API, attached to rules in one way.
 
-Kernels are private functions on plain, contiguous 1-D arrays (or scalars for broadcast
-operands). This module decides, per call, whether a fused kernel applies; when it does
-not (broadcast shapes, strided views, batched tangents, nested duals) the rule's NumPy
-path runs instead, and gives the same answer.
+A rule's ``fused`` hook is its kernel: ``fused(primals, tangents, kwargs, k)`` returns the
+value and the tangent (``None`` for a symbolic zero) computed together, or ``None`` when
+the kernel does not take these operands (broadcast shapes, strided views, nested duals,
+structured tangents): the rule's NumPy path runs then, and gives the same answer. ``k``
+is the number of batched tangent directions (None when unbatched). :func:`install`
+attaches every kernel; the ops modules never call a kernel themselves.
 
-* ``_elementwise.py`` - generated from the rule table (``python -m dualnum.kernels.generate``)
+This package is a leaf of the import graph: it imports nothing of dualnum above
+``dualnum.core`` (and the jit options in ``dualnum._jit``).
+
+* ``_elementwise.py`` - generated from the rule table (``python tools/generate_kernels.py``)
+* ``conv.py``, ``pool.py`` - conv2d (one unfolding of x for value and tangents), pooling
+* ``power.py`` - power with a scalar exponent (the tangent from the value, one pass)
+* ``sampling.py``, ``update.py`` - forward-gradient directions and parameter updates
 """
 from __future__ import annotations
 
@@ -43,7 +51,7 @@ def _make_fused(rule, fuse_primal, variants):
     # Kernels by which arguments carry a tangent, e.g. (True, False) -> multiply__10.
     by_mask = variants
 
-    def fused(primals, tangents):
+    def fused(primals, tangents, kwargs=None, k=None):
         # Decided with a handful of type and shape tests, since this runs on every
         # operator call: all array operands share one shape, everything else is a scalar.
         shape = None
@@ -112,11 +120,19 @@ def _make_fused(rule, fuse_primal, variants):
 
 
 def install():
-    """Attach the generated kernels to their rules."""
+    """Attach every kernel to its rule (the rules are registered by then)."""
     from ..core.rules import by_name
+    from . import conv, pool, power
     from ._elementwise import PLANS
 
     for name, (fuse_primal, variants) in PLANS.items():
         rule = by_name(name)
         rule.fused = _make_fused(rule, fuse_primal, variants)
+        rule.fuse_min = FUSE_MIN
         rule.kernel = variants
+    for name, fn in (("conv2d", conv.conv2d), ("max_pool2d", pool.max_pool2d),
+                     ("avg_pool2d", pool.avg_pool2d), ("power", power.power)):
+        rule = by_name(name)
+        rule.fused = fn
+        rule.fuse_min = FUSE_MIN if rule.kind == "elementwise" else 0
+        rule.kernel = {"value + tangent": fn}

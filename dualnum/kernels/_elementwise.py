@@ -1,5 +1,5 @@
 """Fused elementwise kernels, generated from the rule table by
-``python -m dualnum.kernels.generate``. Do not edit: edit the rule in
+``python tools/generate_kernels.py``. Do not edit: edit the rule in
 dualnum/ops/elementwise.py and regenerate (a test fails while this file is stale).
 """
 # fmt: off

@@ -19,8 +19,9 @@ def _rank_update(w, a, b, scale):
 
 
 def subtract_low_rank(w, low_rank, scale):
-    """In place: ``w -= scale * low_rank`` for a summed :class:`~dualnum.lowrank.LowRank`,
-    without forming the dense matrix. Falls back to NumPy for non-contiguous ``w``."""
+    """In place: ``w -= scale * Σ_k a[k] ⊗ b[k]`` for factors ``low_rank.a`` (K, n) and
+    ``low_rank.b`` (K, m) (a summed ``dualnum.lowrank.LowRank``), without forming the
+    dense matrix. Falls back to NumPy for non-contiguous ``w``."""
     a = low_rank.a.astype(w.dtype, copy=False)
     b = low_rank.b.astype(w.dtype, copy=False)
     if w.ndim != 2 or not w.flags.c_contiguous or w.dtype.kind != "f":
@@ -40,11 +41,11 @@ def _weighted_update(p, v, w):
 
 
 def subtract_structured(p, g, scale):
-    """In place ``p -= scale * g`` for a structured estimate (LowRank or WeightedSum),
-    without forming ``g``."""
-    from ..lowrank import LowRank
-
-    if isinstance(g, LowRank):
+    """In place ``p -= scale * g`` for a structured estimate, without forming ``g``: a
+    summed rank-K product (factors ``g.a``, ``g.b``: dualnum.lowrank.LowRank) or a
+    weighted sum of directions (``g.w``, ``g.v``: WeightedSum). Read by their fields, so
+    this leaf module needs neither class."""
+    if hasattr(g, "a") and hasattr(g, "b"):
         return subtract_low_rank(p, g, scale)
     v = g.v
     if not p.flags.c_contiguous or p.dtype.kind != "f" or not v.flags.c_contiguous:

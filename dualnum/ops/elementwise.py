@@ -8,7 +8,7 @@ piecewise constant: its tangent is a symbolic zero.
 The same expression string is used three ways: evaluated with NumPy (any shape, batched
 tangents, broadcasting), evaluated on Duals (nested duals), and compiled into a fused numba
 kernel (``dualnum/kernels/_elementwise.py``, generated from this table by
-``python -m dualnum.kernels.generate``).
+``python tools/generate_kernels.py``, a developer tool).
 
 Conventions at non-differentiable points follow JAX:
 

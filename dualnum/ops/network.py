@@ -12,8 +12,10 @@ Duals it goes through :func:`dualnum.core.rules.apply`.
   jvps. All of them subtract the maximum before exponentiating.
 * ``conv2d`` is im2col (``sliding_window_view``) plus one GEMM (``tensordot``). Its
   tangent is bilinear, ``conv(ẋ, w) + conv(x, ẇ)``: K batched input tangents are folded
-  into the GEMM's rows, and K weight tangents into its columns (x's windows are unfolded
-  once for all K), so no rule loops over K.
+  into the GEMM's rows, and K weight tangents into its columns, so no rule loops over K.
+  This NumPy path is the reference, and the one nested derivatives take; float arrays
+  take conv2d's kernel (:mod:`dualnum.kernels.conv`: value and tangents from one
+  unfolding of x, Winograd for 3×3 kernels), attached to the rule as its ``fused`` hook.
 * ``max_pool2d`` takes the tangent at each window's argmax; ``avg_pool2d`` is linear.
 
 Conventions at non-differentiable points (each is also in its rule's ``note``):
@@ -32,7 +34,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.dual import Dual, apply
 from ..core.rules import NONZERO, REAL, Interval, defjvp, lead, to_shape, trailing_axes
-from ..kernels import conv, pool
 from .elementwise import _ENV, elementwise
 
 _NET = "network"
@@ -40,10 +41,17 @@ _NET = "network"
 
 def _run(rule, args, kwargs):
     """Apply ``rule``: through the rule machinery when any argument is a Dual, otherwise
-    the primal alone (plain arrays in, plain arrays out)."""
+    the primal alone (plain arrays in, plain arrays out), by the rule's kernel when it
+    has one that takes these arrays."""
     for a in args:
         if isinstance(a, Dual):
             return apply(rule, args, kwargs)
+    if rule.normalize is not None:
+        args, kwargs = rule.normalize(args, kwargs)
+    if rule.fused is not None and rule.kind != "elementwise":
+        res = rule.fused(args, (), kwargs, None)
+        if res is not None:
+            return res[0]
     return rule.primal(*args, **kwargs)
 
 
@@ -542,13 +550,6 @@ def _pair(v, what, minimum):
     return int(vals[0]), int(vals[1])
 
 
-def _compiled(x):
-    """Whether the numba kernels (im2col, pooling) take ``x``: a float32/float64 array.
-    Duals, from tangent rules evaluated on Duals, take the NumPy window path, which the
-    rule table differentiates."""
-    return isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)
-
-
 def _windows(x, kernel, stride, padding=(0, 0)):
     """im2col as a view: the (kh, kw) windows of x's last two axes, taken every
     ``stride``, shape ``x.shape[:-2] + (Ho, Wo, kh, kw)``. Zero ``padding`` is a copy.
@@ -581,10 +582,7 @@ def _out_size(what, shape, kernel, stride, padding=(0, 0)):
 
 def _im2col(x, kernel, stride, padding):
     """x (B..., C, H, W) unfolded into the matrix (C*kh*kw, B*Ho*Wo), and (Ho, Wo);
-    every leading axis of x goes into the columns. Arrays go through the numba kernel
-    (dualnum.kernels.conv); anything else copies NumPy's window view."""
-    if _compiled(x):
-        return conv.im2col(x, kernel, stride, padding)
+    every leading axis of x goes into the columns (a copy of NumPy's window view)."""
     win = _windows(x, kernel, stride, padding)  # (B..., C, Ho, Wo, kh, kw), a view
     nb = win.ndim - 5
     cols = win.transpose([nb, nb + 3, nb + 4] + list(range(nb)) + [nb + 1, nb + 2])
@@ -606,8 +604,12 @@ def _conv(x, w, stride, padding):
     return np.moveaxis(out, 0, -3)
 
 
+def _shape(a):
+    return a.shape if isinstance(a, Dual) else np.shape(a)
+
+
 def _conv_params(x, w, b, stride, padding):
-    xs, ws = np.shape(x), np.shape(w)
+    xs, ws = _shape(x), _shape(w)
     if len(xs) != 4:
         raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {xs}")
     if len(ws) != 4:
@@ -615,8 +617,8 @@ def _conv_params(x, w, b, stride, padding):
     if xs[1] != ws[1]:
         raise ValueError(f"conv2d: input shape {xs} has {xs[1]} channels but weight shape "
                          f"{ws} expects {ws[1]}")
-    if b is not None and np.shape(b) != (ws[0],):
-        raise ValueError(f"conv2d: bias shape {np.shape(b)} does not match weight shape "
+    if b is not None and _shape(b) != (ws[0],):
+        raise ValueError(f"conv2d: bias shape {_shape(b)} does not match weight shape "
                          f"{ws}: expected ({ws[0]},)")
     s = _pair(stride, "conv2d: stride", 1)
     p = _pair(padding, "conv2d: padding", 0)
@@ -624,8 +626,27 @@ def _conv_params(x, w, b, stride, padding):
     return s, p
 
 
+def _conv_normalize(args, kwargs):
+    """conv2d's arguments as (x, w, b) and ``stride``/``padding`` pairs, validated once
+    for the kernel, the NumPy path and the tangent rules alike."""
+    kwargs = dict(kwargs)
+    names = ("x", "w", "b", "stride", "padding")
+    vals = dict(zip(names, args))
+    for key in list(kwargs):
+        if key not in names:
+            raise TypeError(f"conv2d() got an unexpected keyword argument {key!r}")
+        if key in vals:
+            raise TypeError(f"conv2d() got multiple values for argument {key!r}")
+        vals[key] = kwargs.pop(key)
+    if "x" not in vals or "w" not in vals:
+        raise TypeError("conv2d() needs x and w")
+    x, w, b = vals["x"], vals["w"], vals.get("b")
+    s, p = _conv_params(x, w, b, vals.get("stride", 1), vals.get("padding", 0))
+    return (x, w, b), {"stride": s, "padding": p}
+
+
 def _conv2d_primal(x, w, b=None, stride=1, padding=0):
-    s, p = _conv_params(x, w, b, stride, padding)
+    s, p = _pair(stride, "conv2d: stride", 1), _pair(padding, "conv2d: padding", 0)
     out = _conv(np.asarray(x), np.asarray(w), s, p)
     if b is not None:
         out = out + np.reshape(b, (-1, 1, 1))
@@ -683,13 +704,13 @@ def conv2d(x, w, b=None, stride=1, padding=0):
 
 _CONV2D = defjvp(
     conv2d, _conv2d_jvp_x, _conv2d_jvp_w, _conv2d_jvp_b, kind=_NET, primal=_conv2d_primal,
-    argnames=("x", "w", "b"), domain=lambda s: s.conv2d_call(),
+    argnames=("x", "w", "b"), domain=lambda s: s.conv2d_call(), normalize=_conv_normalize,
     text="ẏ = conv(ẋ, w) + conv(x, ẇ) + ḃ")
 
 
 # ===================================================================== pooling
 def _pool_params(what, x, kernel_size, stride):
-    shape = np.shape(x)
+    shape = _shape(x)
     if len(shape) not in (3, 4):
         raise ValueError(f"{what}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got "
                          f"shape {shape}")
@@ -699,19 +720,33 @@ def _pool_params(what, x, kernel_size, stride):
     return k, s
 
 
+def _pool_normalize(what):
+    def normalize(args, kwargs):
+        kwargs = dict(kwargs)
+        vals = dict(zip(("x", "kernel_size", "stride"), args))
+        for key in list(kwargs):
+            if key not in ("x", "kernel_size", "stride"):
+                raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
+            if key in vals:
+                raise TypeError(f"{what}() got multiple values for argument {key!r}")
+            vals[key] = kwargs.pop(key)
+        if "x" not in vals or "kernel_size" not in vals:
+            raise TypeError(f"{what}() needs x and kernel_size")
+        k, s = _pool_params(what, vals["x"], vals["kernel_size"], vals.get("stride"))
+        return (vals["x"], k), {"stride": s}
+
+    return normalize
+
+
 def _max_pool2d_primal(x, kernel_size, stride=None):
-    k, s = _pool_params("max_pool2d", x, kernel_size, stride)
-    x = np.asarray(x)
-    if _compiled(x):
-        return pool.max_pool(x, k, s)[0]
-    return np.max(_windows(x, k, s), axis=(-2, -1))
+    k = _pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else _pair(stride, "stride", 1)
+    return np.max(_windows(np.asarray(x), k, s), axis=(-2, -1))
 
 
 def _argmax_flat(x, k, s):
     """For every window, the index into ``x.ravel()`` of its first maximum in row-major
     window order; shape ``x.shape[:-2] + (Ho, Wo)``."""
-    if _compiled(x):
-        return pool.max_pool(x, k, s)[1]
     win = _windows(x, k, s)
     ho, wo = win.shape[-4:-2]
     a = np.argmax(win.reshape(win.shape[:-2] + (k[0] * k[1],)), axis=-1)  # first max
@@ -755,24 +790,21 @@ def max_pool2d(x, kernel_size, stride=None):
 _MAX_POOL2D = defjvp(
     max_pool2d, _max_pool2d_jvp, kind=_NET, primal=_max_pool2d_primal,
     argnames=("x",), domain=lambda s: s.pool_call(distinct=True),
+    normalize=_pool_normalize("max_pool2d"),
     note="ties: the derivative goes to the first maximum in row-major window order "
          "(PyTorch); tests draw tie-free inputs",
     text="ẏ = ẋ at each window's argmax")
 
 
 def _avg_pool2d_primal(x, kernel_size, stride=None):
-    k, s = _pool_params("avg_pool2d", x, kernel_size, stride)
-    x = np.asarray(x)
-    if _compiled(x):
-        return pool.avg_pool(x, k, s)
-    return np.mean(_windows(x, k, s), axis=(-2, -1))
+    k = _pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else _pair(stride, "stride", 1)
+    return np.mean(_windows(np.asarray(x), k, s), axis=(-2, -1))
 
 
 def _avg_pool2d_jvp(g, y, x, kernel_size, stride=None):
     k = _pair(kernel_size, "kernel_size", 1)
     s = k if stride is None else _pair(stride, "stride", 1)
-    if _compiled(g):
-        return pool.avg_pool(g, k, s)
     return np.mean(_windows(g, k, s), axis=(-2, -1))
 
 
@@ -792,6 +824,7 @@ def avg_pool2d(x, kernel_size, stride=None):
 
 _AVG_POOL2D = defjvp(avg_pool2d, _avg_pool2d_jvp, kind=_NET, primal=_avg_pool2d_primal,
                      argnames=("x",), domain=lambda s: s.pool_call(),
+                     normalize=_pool_normalize("avg_pool2d"),
                      text="ẏ = avg_pool(ẋ)")
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp",

@@ -1,7 +1,7 @@
 """Generate the fused elementwise kernels from the rule table.
 
-    python -m dualnum.kernels.generate          # rewrite dualnum/kernels/_elementwise.py
-    python -m dualnum.kernels.generate --check  # exit 1 if the file is stale
+    python tools/generate_kernels.py          # rewrite dualnum/kernels/_elementwise.py
+    python tools/generate_kernels.py --check  # exit 1 if the file is stale
 
 The kernels are generated into a real source file, not built from closures at run time,
 because numba can only cache (``cache=True``) functions whose source lives in a file.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-TARGET = Path(__file__).with_name("_elementwise.py")
+TARGET = Path(__file__).resolve().parent.parent / "dualnum" / "kernels" / "_elementwise.py"
 
 #: ufuncs whose value numba computes as fast as NumPy (arithmetic, one instruction).
 PRIMAL_IN_KERNEL = {"add", "subtract", "multiply", "divide", "negative", "square",
@@ -143,7 +143,7 @@ def render():
     from dualnum.core.rules import table
 
     out = ['"""Fused elementwise kernels, generated from the rule table by',
-           "``python -m dualnum.kernels.generate``. Do not edit: edit the rule in",
+           "``python tools/generate_kernels.py``. Do not edit: edit the rule in",
            "dualnum/ops/elementwise.py and regenerate (a test fails while this file is stale).",
            '"""', "# fmt: off", "import numpy as np", "from numba import prange", "",
            "from dualnum._jit import kernel", "from dualnum.kernels._support import flat, ld", "",
@@ -167,11 +167,11 @@ def render():
 
 
 def main(argv=None):
-    from .._files import write_generated
+    from dualnum._files import write_generated
 
     argv = sys.argv[1:] if argv is None else argv
     return write_generated(TARGET, render(), check="--check" in argv,
-                           command="python -m dualnum.kernels.generate")
+                           command="python tools/generate_kernels.py")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+"""Thread pools sharing a process (dualnum/_threads.py): behaviour, not speed.
+
+Each case runs in a fresh interpreter, since what is configured depends on what the
+process loaded before dualnum."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+_PROBE = """
+import json, threading
+import numpy as np
+import dualnum as dn, dualnum._threads as t
+a = np.arange(256.0 * 256).reshape(256, 256) / 1e4
+ok_blas = bool(np.allclose(a @ a, np.einsum("ij,jk->ik", a, a)))   # BLAS after its restart
+x = np.linspace(-1, 1, 1 << 17)                                      # parallel kernels
+d = dn.Dual(x, np.ones_like(x))
+ok_kernel = bool(np.allclose((d * d).tangent, 2 * x))
+res = []
+def work():
+    for _ in range(20):
+        res.append(bool(np.allclose((d * d + d).tangent, 2 * x + 1)))
+th = [threading.Thread(target=work) for _ in range(2)]
+for h in th: h.start()
+for h in th: h.join()
+print(json.dumps(dict(t.report(), ok_blas=ok_blas, ok_kernel=ok_kernel, ok_threads=all(res))))
+"""
+
+
+def _run(prelude, env=None):
+    import os
+
+    e = dict(os.environ)
+    e.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    e.pop("NUMBA_THREADING_LAYER", None)
+    e.update(env or {})
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(prelude) + _PROBE],
+                         capture_output=True, text=True, env=e, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _correct(r):
+    assert r["ok_blas"] and r["ok_kernel"] and r["ok_threads"], r
+
+
+@pytest.mark.parametrize("prelude", ["import numpy", "import dualnum"],
+                         ids=["numpy first", "dualnum first"])
+def test_openblas_idle_threads_sleep_whatever_the_import_order(prelude):
+    r = _run(prelude)
+    _correct(r)
+    if "not found" in r["openblas"]:
+        pytest.skip("NumPy's BLAS is not an adjustable OpenBLAS here")
+    assert r["openblas"].startswith("idle threads sleep at once"), r
+    assert r["numba layer in use"] != "workqueue", r  # no foreign libgomp: numba's default
+
+
+def test_with_pytorch_imported_first_dualnum_uses_the_workqueue_layer():
+    pytest.importorskip("torch")
+    r = _run("import torch")
+    _correct(r)
+    assert r["numba layer in use"] == "workqueue", r
+
+
+def test_a_users_threading_layer_wins():
+    pytest.importorskip("torch")
+    r = _run("import torch", env={"NUMBA_THREADING_LAYER": "omp"})
+    _correct(r)
+    assert r["numba layer in use"] == "omp" and r["layer"].startswith("user's choice"), r
