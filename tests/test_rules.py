@@ -96,6 +96,8 @@ def test_rule(rule, data):
         assert a.dtype == w.dtype, f"primal dtype {a.dtype}, NumPy gives {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-3 * (1 + np.abs(b).max(initial=0)))
     for a, b, w in zip(_leaves(j32), _leaves(j1), want):
+        if w.dtype.kind != "f":
+            continue  # an integer output (lstsq's rank) is a fact with no tangent
         assert a.dtype == w.dtype, f"tangent dtype {a.dtype}, primal dtype {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=5e-3, atol=5e-3 * (1 + np.abs(b).max(initial=0)))
 

@@ -279,13 +279,17 @@ def apply(rule, args, kwargs):
         raise
     if not any_dual or rule.kind == "query":
         return out
-    if rule.multi_output:
+    # A multi-output op may return one array for some arguments (svd with
+    # compute_uv=False, qr with mode='r'): that goes down the single-output path.
+    if rule.multi_output and isinstance(out, (tuple, list)):
         outs = [np.asarray(o) for o in out]
         if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k) for o in outs]
+            ts = [None] * len(outs)
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k) for o, t in zip(outs, ts)]
+        # Integer outputs (lstsq's rank, unique's counts) are facts, not Duals.
+        res = [Dual._new(o, _fix(t, o), k) if o.dtype.kind == "f" else raw
+               for o, t, raw in zip(outs, ts, out)]
         res = _like(out, res)
         if _tracer is not None:
             _tracer.record(rule, args, kwargs, res)
@@ -370,7 +374,7 @@ def _move_kwargs(rule, args, kwargs):
     if not moved:
         return args
     args = list(args)
-    for key in moved:
+    for key in sorted(moved, key=names.index):  # left to right, so gaps fill in order
         pos = names.index(key)
         if pos < len(args):
             raise TypeError(f"{rule.name}() got multiple values for argument {key!r}")
