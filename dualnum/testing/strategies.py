@@ -273,20 +273,6 @@ def outer_call(draw):
     return Call((draw(_array(draw(shapes()))), draw(_array(draw(shapes())))))
 
 
-_EINSUMS = [
-    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(3,), (3,)]),
-    ("ij->ji", [(2, 3)]), ("ii->i", [(3, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
-    ("i,j->ij", [(2,), (3,)]), ("...ij,jk->...ik", [(2, 2, 3), (3, 2)]),
-    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ijk->k", [(2, 3, 4)]),
-]
-
-
-@st.composite
-def einsum_call(draw):
-    spec, shps = draw(st.sampled_from(_EINSUMS))
-    return Call((spec,) + tuple(draw(_array(s)) for s in shps))
-
-
 @st.composite
 def diag_call(draw):
     shp = draw(shapes(min_dims=2))
