@@ -18,8 +18,9 @@ rule's ``note`` says what happens there, and tests/test_matrix.py checks it:
 * orthonormal bases that are not unique (the extra columns of ``svd(full_matrices=True)``
   and ``qr(mode='complete')`` on non-square input) move by the smallest rotation that
   keeps them orthogonal to the rest (``U₂ᵀ dU₂ = 0``). Quantities that do not depend on
-  that choice (``U₂ U₂ᵀ``, the other outputs) get exact derivatives; LAPACK's particular
-  basis is not differentiable as such (JAX and PyTorch raise in these cases).
+  that choice (``U₂ U₂ᵀ``, the other outputs) get exact derivatives; the derivative of
+  LAPACK's particular basis is not defined by the decomposition (JAX raises in both
+  cases, PyTorch for qr).
 """
 from __future__ import annotations
 
@@ -240,9 +241,9 @@ def _det_jvp(g, y, a):
 
 
 defjvp(np.linalg.det, _det_jvp, kind=_LINALG, domain=lambda s: s.det_call(),
-       note="exact at singular A: tr(adj(A) Ȧ), adjugate by cofactors (n <= 3) or "
-            "from the SVD (as PyTorch); its second derivative there needs distinct "
-            "singular values")
+       note="exact at singular A, tr(adj(A) Ȧ), as JAX (PyTorch's jvp gives 0 there); "
+            "adj(A) by cofactors for n <= 3, else det·A⁻¹ or, near singular, from the "
+            "SVD, whose second derivative there needs distinct singular values")
 
 
 def _slogdet_tangent(out, primals, tangents, kwargs):
@@ -408,7 +409,7 @@ defjvp(np.linalg.svd, kind=_LINALG, multi_output=True, tangent=_svd_tangent,
        note="repeated singular values: finite s tangent, inf/nan U, Vh tangents; zero "
             "singular values of non-square A: 1/s read as 0 (JAX); "
             "full_matrices=True, non-square: the extra columns move by the smallest "
-            "rotation (JAX and PyTorch raise)")
+            "rotation (JAX raises; PyTorch gives them 0, which breaks orthogonality)")
 
 
 def _svdvals_jvp(g, y, x):

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..core.rules import Interval
-from .strategies import Call, _array, shapes
+from ._base import Call, _array, shapes
 
 __all__ = [
     "inv_call", "solve_call", "det_call", "slogdet_call", "eigh_call", "eig_call",
