@@ -10,7 +10,7 @@ import string
 
 import numpy as np
 
-from ..core.rules import align, defjvp, lead, operator_index, trailing_axes
+from ..core.rules import align, defjvp, lead, lookup, operator_index, register, trailing_axes
 
 
 #: Largest per-direction right operand (elements) that matmul_stacked_right copies.
@@ -280,3 +280,87 @@ defjvp(np.trace, _trace_jvp, kind="linalg", primal=_trace_primal,
        domain=lambda s: s.diag_call(), text="ẏ = trace(ẋ)")
 defjvp(np.diagonal, _diagonal_jvp, kind="linalg", domain=lambda s: s.diag_call(),
        text="ẏ = diagonal(ẋ)")
+
+
+# ----------------------------------------------------------------------- NumPy 2 names
+# The array API's linear algebra names. Same semantics as an existing op: the same
+# rule; different semantics (last two axes, no flattening): a rule of their own.
+if hasattr(np.linalg, "matmul"):
+    register(lookup(np.matmul), np.linalg.matmul)
+    register(lookup(np.tensordot), np.linalg.tensordot)
+
+
+def _vecdot_axis(axis, y):
+    """vecdot's axis counts in the broadcast shape of its inputs (y's plus one)."""
+    return trailing_axes(axis, np.ndim(y) + 1)
+
+
+def _vecdot_jvp_a(g, y, x1, x2, *, axis=-1):
+    """ẏ = Σ ẋ₁ x₂ over axis"""
+    return np.sum(align(g, np.ndim(x1), np.ndim(y) + 1) * x2, axis=_vecdot_axis(axis, y))
+
+
+def _vecdot_jvp_b(g, y, x1, x2, *, axis=-1):
+    """ẏ = Σ x₁ ẋ₂ over axis"""
+    return np.sum(x1 * align(g, np.ndim(x2), np.ndim(y) + 1), axis=_vecdot_axis(axis, y))
+
+
+def _matvec_jvp_a(g, y, a, v):
+    """ẏ = Ȧ v"""
+    return np.sum(align(g, np.ndim(a), np.ndim(y) + 1) * np.expand_dims(v, -2), axis=-1)
+
+
+def _matvec_jvp_v(g, y, a, v):
+    """ẏ = A v̇"""
+    return np.sum(a * np.expand_dims(align(g, np.ndim(v), np.ndim(y)), -2), axis=-1)
+
+
+def _vecmat_jvp_v(g, y, v, a):
+    """ẏ = v̇ A"""
+    return np.sum(np.expand_dims(align(g, np.ndim(v), np.ndim(y)), -1) * a, axis=-2)
+
+
+def _vecmat_jvp_a(g, y, v, a):
+    """ẏ = v Ȧ"""
+    return np.sum(np.expand_dims(v, -1) * align(g, np.ndim(a), np.ndim(y) + 1), axis=-2)
+
+
+def _linalg_trace_jvp(g, y, x, *, offset=0, dtype=None):
+    """ẏ = trace(ẋ) over the last two axes"""
+    return np.trace(g, offset, -2, -1)
+
+
+def _linalg_trace_primal(x, *, offset=0, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"linalg.trace(dtype={dtype}) would drop the tangent of a Dual")
+    return np.linalg.trace(x, offset=offset)
+
+
+def _linalg_diagonal_jvp(g, y, x, *, offset=0):
+    """ẏ = diagonal(ẋ) over the last two axes"""
+    return np.diagonal(g, offset, -2, -1)
+
+
+def _matrix_transpose_jvp(g, y, x):
+    """ẏ = ẋᵀ over the last two axes"""
+    return np.swapaxes(g, -1, -2)
+
+
+if hasattr(np.linalg, "vecdot"):
+    defjvp(np.linalg.vecdot, _vecdot_jvp_a, _vecdot_jvp_b, kind="linalg",
+           domain=lambda s: s.vecdot_call())
+    defjvp(np.linalg.outer, _outer_jvp_a, _outer_jvp_b, kind="linalg",
+           domain=lambda s: s.vectors_outer_call())
+    defjvp(np.linalg.trace, _linalg_trace_jvp, kind="linalg", primal=_linalg_trace_primal,
+           domain=lambda s: s.matrix_stack_call(offset=True))
+    defjvp(np.linalg.diagonal, _linalg_diagonal_jvp, kind="linalg",
+           domain=lambda s: s.matrix_stack_call(offset=True))
+    defjvp(np.linalg.matrix_transpose, _matrix_transpose_jvp, kind="shape",
+           domain=lambda s: s.matrix_stack_call(), aliases=(np.matrix_transpose,))
+if hasattr(np, "matvec"):  # gufuncs (NumPy >= 2.2): reached through __array_ufunc__
+    defjvp(np.vecdot, _vecdot_jvp_a, _vecdot_jvp_b, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.vecdot_call(ufunc=True))
+    defjvp(np.matvec, _matvec_jvp_a, _matvec_jvp_v, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.matvec_call())
+    defjvp(np.vecmat, _vecmat_jvp_v, _vecmat_jvp_a, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.matvec_call(vecmat=True))

@@ -418,8 +418,10 @@ def _svdvals_jvp(g, y, x):
     return _svd_values_dot(u, vh, g)
 
 
-defjvp(np.linalg.svdvals, _svdvals_jvp, kind=_LINALG, domain=lambda s: s.svdvals_call(),
-       note="finite at repeated singular values (the vectors LAPACK returns, as JAX)")
+if hasattr(np.linalg, "svdvals"):  # NumPy >= 2
+    defjvp(np.linalg.svdvals, _svdvals_jvp, kind=_LINALG,
+           domain=lambda s: s.svdvals_call(),
+           note="finite at repeated singular values (the vectors LAPACK returns, as JAX)")
 
 
 # ------------------------------------------------------------------ cholesky, qr
@@ -435,7 +437,7 @@ def _cholesky_jvp(g, y, a, *, upper=False):
 
 
 def _cholesky_primal(a, *, upper=False):
-    return np.linalg.cholesky(a, upper=upper)
+    return np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a)
 
 
 defjvp(np.linalg.cholesky, _cholesky_jvp, kind=_LINALG, primal=_cholesky_primal,
@@ -741,8 +743,9 @@ def _matrix_norm_jvp(g, y, x, *, keepdims=False, ord="fro"):
     return _norm_dot(g, y, x, ord, (-2, -1), keepdims)
 
 
-defjvp(np.linalg.matrix_norm, _matrix_norm_jvp, kind=_LINALG,
-       domain=lambda s: s.matrix_norm_call(), note=_NORM_NOTE)
+if hasattr(np.linalg, "matrix_norm"):  # NumPy >= 2
+    defjvp(np.linalg.matrix_norm, _matrix_norm_jvp, kind=_LINALG,
+           domain=lambda s: s.matrix_norm_call(), note=_NORM_NOTE)
 
 
 def _vector_norm_jvp(g, y, x, *, axis=None, keepdims=False, ord=2):
@@ -753,8 +756,9 @@ def _vector_norm_jvp(g, y, x, *, axis=None, keepdims=False, ord=2):
     return _vector_norm_dot(g, y, x, ord, ax, keepdims)
 
 
-defjvp(np.linalg.vector_norm, _vector_norm_jvp, kind=_LINALG,
-       domain=lambda s: s.vector_norm_call(), note=_NORM_NOTE)
+if hasattr(np.linalg, "vector_norm"):
+    defjvp(np.linalg.vector_norm, _vector_norm_jvp, kind=_LINALG,
+           domain=lambda s: s.vector_norm_call(), note=_NORM_NOTE)
 
 
 def _cond_jvp(g, y, x, p=None):

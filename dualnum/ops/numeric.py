@@ -97,8 +97,9 @@ def _linalg_cross_jvp_b(g, y, x1, x2, *, axis=-1):
     return _cross_jvp_b(g, y, x1, x2, axis=axis)
 
 
-defjvp(np.linalg.cross, _linalg_cross_jvp_a, _linalg_cross_jvp_b, kind=_NUMERIC,
-       domain=lambda s: s.cross_call(linalg=True))
+if hasattr(np.linalg, "cross"):  # NumPy >= 2
+    defjvp(np.linalg.cross, _linalg_cross_jvp_a, _linalg_cross_jvp_b, kind=_NUMERIC,
+           domain=lambda s: s.cross_call(linalg=True))
 
 
 # ------------------------------------------------------------------ cov, corrcoef
@@ -415,9 +416,12 @@ defjvp(np.interp, _interp_jvp_x, None, _interp_jvp_fp, _interp_jvp_left, _interp
 
 
 # ------------------------------------------------------------------ trapezoid
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # NumPy 2 renamed trapz
+
+
 def _trapezoid_jvp_y(g, out, y, x=None, dx=None, axis=-1):
     """ẏ = trapezoid(ẏ, x, dx)"""
-    return np.trapezoid(g, x=x, dx=1.0 if dx is None else dx,
+    return _trapezoid(g, x=x, dx=1.0 if dx is None else dx,
                         axis=trailing_axes(axis, np.ndim(y)))
 
 
@@ -443,15 +447,15 @@ def _trapezoid_jvp_x(g, out, y, x=None, dx=None, axis=-1):
 
 def _trapezoid_jvp_dx(g, out, y, x=None, dx=None, axis=-1):
     """ẏ = ḋx Σᵢ (yᵢ + yᵢ₊₁)/2"""
-    return np.trapezoid(y, dx=1.0, axis=axis) * align(g, np.ndim(dx), np.ndim(out))
+    return _trapezoid(y, dx=1.0, axis=axis) * align(g, np.ndim(dx), np.ndim(out))
 
 
 def _trapezoid_primal(y, x=None, dx=None, axis=-1):
     # dx=None: a keyword moved to its position left a gap here (its default is 1.0)
-    return np.trapezoid(y, x=x, dx=1.0 if dx is None else dx, axis=axis)
+    return _trapezoid(y, x=x, dx=1.0 if dx is None else dx, axis=axis)
 
 
-defjvp(np.trapezoid, _trapezoid_jvp_y, _trapezoid_jvp_x, _trapezoid_jvp_dx, kind=_NUMERIC,
+defjvp(_trapezoid, _trapezoid_jvp_y, _trapezoid_jvp_x, _trapezoid_jvp_dx, kind=_NUMERIC,
        argnames=("y", "x", "dx"), primal=_trapezoid_primal,
-       domain=lambda s: s.trapezoid_call(),
-       aliases=(np.trapz,) if hasattr(np, "trapz") else ())
+       domain=lambda s: s.trapezoid_call(), name="trapezoid",
+       aliases=(np.trapz,) if hasattr(np, "trapz") and np.trapz is not _trapezoid else ())

@@ -22,6 +22,7 @@ __all__ = [
     "vector_norm_call", "cond_call", "tensorinv_call", "tensorsolve_call",
     "einsum_any_call", "kron_call", "cross_call", "cov_call", "corrcoef_call",
     "polyval_call", "vander_call", "signal_call", "interp_call", "trapezoid_call",
+    "vecdot_call", "vectors_outer_call", "matrix_stack_call", "matvec_call",
 ]
 
 
@@ -514,3 +515,40 @@ def trapezoid_call(draw):
     if form == "xnd":
         return Call((y, draw(_array(shp))), {"axis": axis})
     return Call((y,), {"axis": axis})
+
+
+# ------------------------------------------------------------------ NumPy 2 names
+@st.composite
+def vecdot_call(draw, ufunc=False):
+    sa, sb = draw(st.sampled_from([((3,), (3,)), ((2, 3), (3,)), ((4,), (2, 4)),
+                                   ((2, 1, 3), (4, 3)), ((2, 3), (2, 3))]))
+    a, b = draw(_array(sa)), draw(_array(sb))
+    if ufunc or draw(st.booleans()):
+        return Call((a, b))
+    # NumPy applies a non-negative axis to each input, so only equal ranks take one
+    axes = [-1, len(sa) - 1] if len(sa) == len(sb) else [-1]
+    return Call((a, b), {"axis": draw(st.sampled_from(axes))})
+
+
+@st.composite
+def vectors_outer_call(draw):
+    return Call((draw(_array((_side(draw),))), draw(_array((_side(draw),)))))
+
+
+@st.composite
+def matrix_stack_call(draw, offset=False):
+    x = draw(_array(_batch(draw) + (_side(draw), _side(draw))))
+    if offset and draw(st.booleans()):
+        return Call((x,), {"offset": draw(st.integers(-1, 1))})
+    return Call((x,))
+
+
+@st.composite
+def matvec_call(draw, vecmat=False):
+    m, n = _side(draw), _side(draw)
+    ba, bv = draw(st.sampled_from([((), ()), ((2,), ()), ((), (2,)), ((2,), (2,)),
+                                   ((1, 2), (3, 1))]))
+    a = draw(_array(ba + (m, n)))
+    if vecmat:
+        return Call((draw(_array(bv + (m,))), a))
+    return Call((a, draw(_array(bv + (n,)))))
