@@ -415,18 +415,22 @@ def cross_call(draw, linalg=False):
     return Call((a, b), kw)
 
 
+def _variables(draw, rng):
+    """Samples of 1 to 3 variables (rows, or columns with rowvar=False), an optional
+    second variable y, and rowvar: the arguments cov and corrcoef share."""
+    p, n = _side(draw, 1, 3), _side(draw, 3, 5)
+    rowvar = draw(st.booleans())
+    x = rng.uniform(-2, 2, (p, n) if draw(st.booleans()) else (n,))
+    if x.ndim == 2 and not rowvar:
+        x = x.T
+    args = (x, rng.uniform(-2, 2, (n,))) if draw(st.booleans()) else (x,)
+    return args, rowvar, n
+
+
 @st.composite
 def cov_call(draw):
     rng = _rng(draw)
-    p, n = _side(draw, 1, 3), _side(draw, 3, 5)
-    rowvar = draw(st.booleans())
-    m = rng.uniform(-2, 2, (p, n) if draw(st.booleans()) else (n,))
-    if m.ndim == 2 and not rowvar:
-        m = m.T
-    args = [m]
-    if draw(st.booleans()):
-        y = rng.uniform(-2, 2, (n,))
-        args.append(y)
+    args, rowvar, n = _variables(draw, rng)
     kw = {"rowvar": rowvar}
     choice = draw(st.sampled_from(["plain", "bias", "ddof", "fweights", "aweights", "both"]))
     if choice == "bias":
@@ -437,18 +441,12 @@ def cov_call(draw):
         kw["fweights"] = rng.integers(1, 4, n)
     if choice in ("aweights", "both"):
         kw["aweights"] = rng.uniform(0.5, 2.0, n)
-    return Call(tuple(args), kw)
+    return Call(args, kw)
 
 
 @st.composite
 def corrcoef_call(draw):
-    rng = _rng(draw)
-    p, n = _side(draw, 1, 3), _side(draw, 3, 5)
-    rowvar = draw(st.booleans())
-    x = rng.uniform(-2, 2, (p, n) if draw(st.booleans()) else (n,))
-    if x.ndim == 2 and not rowvar:
-        x = x.T
-    args = (x, rng.uniform(-2, 2, (n,))) if draw(st.booleans()) else (x,)
+    args, rowvar, _ = _variables(draw, _rng(draw))
     return Call(args, {"rowvar": rowvar})
 
 
