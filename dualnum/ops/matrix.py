@@ -96,11 +96,9 @@ def _uplo(uplo):
     return u == "L"
 
 
-def _kwargs_only(names):
-    """A normalize hook: positional arguments after the first ``len(names[0])`` become
-    keywords, so tangent rules read options from one place."""
-    n_pos, opts = names
-
+def _kwargs_only(n_pos, opts):
+    """A normalize hook: positional arguments after the first ``n_pos`` become the
+    keywords ``opts``, so tangent rules read options from one place."""
     def normalize(args, kwargs):
         kwargs = dict(kwargs)
         for name, val in zip(opts, args[n_pos:]):
@@ -232,7 +230,8 @@ def _adjugate(a, det):
     u, s, vh = np.linalg.svd(a)
     sign = np.linalg.det(_value(u)) * np.linalg.det(_value(vh))  # ±1, locally constant
     others = _prod_others(s, (-1,), np.ndim(s))
-    return np.expand_dims(sign, (-2, -1)).astype(av.dtype) * (_T(vh) * np.expand_dims(others, -2)) @ _T(u)
+    scaled_v = _T(vh) * np.expand_dims(others, -2)
+    return np.expand_dims(sign, (-2, -1)).astype(av.dtype) * scaled_v @ _T(u)
 
 
 def _det_jvp(g, y, a):
@@ -285,7 +284,7 @@ _EIGH_NOTE = ("reads one triangle (UPLO), so the other triangle's tangent is ign
               "repeated eigenvalues: finite eigenvalue tangents, inf/nan eigenvector "
               "tangents (JAX)")
 defjvp(np.linalg.eigh, kind=_LINALG, multi_output=True, tangent=_eigh_tangent,
-       normalize=_kwargs_only((1, ("UPLO",))), domain=lambda s: s.eigh_call(),
+       normalize=_kwargs_only(1, ("UPLO",)), domain=lambda s: s.eigh_call(),
        note=_EIGH_NOTE)
 
 
@@ -404,7 +403,7 @@ def _svd_primal(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 defjvp(np.linalg.svd, kind=_LINALG, multi_output=True, tangent=_svd_tangent,
        primal=_svd_primal,
-       normalize=_kwargs_only((1, ("full_matrices", "compute_uv", "hermitian"))),
+       normalize=_kwargs_only(1, ("full_matrices", "compute_uv", "hermitian")),
        domain=lambda s: s.svd_call(),
        note="repeated singular values: finite s tangent, inf/nan U, Vh tangents; zero "
             "singular values of non-square A: 1/s read as 0 (JAX); "
@@ -471,7 +470,7 @@ def _qr_dot(q, r, a, g):
 
 
 def _qr_tangent(out, primals, tangents, kwargs):
-    """Ω = the antisymmetric part of Qᵀ Ȧ R⁻¹ below the diagonal; Q̇ = QΩ + (I-QQᵀ)ȦR⁻¹, Ṙ = (QᵀȦR⁻¹ - Ω)R"""
+    """Q̇ = QΩ + (I - QQᵀ)ȦR⁻¹, Ṙ = (QᵀȦR⁻¹ - Ω)R, Ω antisymmetric from QᵀȦR⁻¹'s lower part"""
     a, g = primals[0], tangents[0]
     mode = kwargs.get("mode", "reduced")
     if mode == "r":
@@ -496,7 +495,7 @@ def _qr_primal(a, mode="reduced"):
 
 
 defjvp(np.linalg.qr, kind=_LINALG, multi_output=True, tangent=_qr_tangent,
-       primal=_qr_primal, normalize=_kwargs_only((1, ("mode",))),
+       primal=_qr_primal, normalize=_kwargs_only(1, ("mode",)),
        domain=lambda s: s.qr_call(),
        note="needs full rank (R⁻¹): inf/nan otherwise, as JAX; mode='complete' with "
             "m > n: the extra columns of Q move by the smallest rotation (JAX and "
@@ -535,7 +534,7 @@ defjvp(np.linalg.pinv, _pinv_jvp, kind=_LINALG, primal=_pinv_primal,
 
 
 def _lstsq_tangent(out, primals, tangents, kwargs):
-    """ẋ = Ṗb + Pḃ with P = A⁺; residual tangent 2 Σ r (ḃ - Ȧx); ṡ = diag(Uᵀ Ȧ V)"""
+    """ẋ = Ṗb + Pḃ (P = A⁺); residuals: 2 Σ r (ḃ - Ȧx); ṡ = diag(Uᵀ Ȧ V)"""
     a, b = primals[0], primals[1]
     ga, gb = tangents[0], tangents[1] if len(tangents) > 1 else None
     x, res = out[0], out[1]
@@ -574,7 +573,7 @@ def _lstsq_primal(a, b, rcond=None):
 
 
 defjvp(np.linalg.lstsq, kind=_LINALG, multi_output=True, tangent=_lstsq_tangent,
-       primal=_lstsq_primal, normalize=_kwargs_only((2, ("rcond",))),
+       primal=_lstsq_primal, normalize=_kwargs_only(2, ("rcond",)),
        domain=lambda s: s.lstsq_call(),
        note="x through the constant-rank pinv derivative; rank is an int (no tangent)")
 
@@ -727,7 +726,7 @@ def _norm_dot(g, y, x, ord, axis, keepdims):
 
 
 def _norm_jvp(g, y, x, ord=None, axis=None, keepdims=False):
-    """ẏ = Σ x ẋ / y (2-norm); Σ sign(x)|x|^(p-1) ẋ / y^(p-1); Σ (U Vᵀ)∘Ẋ (nuclear); u₁ᵀ Ẋ v₁ (spectral)"""
+    """ẏ = Σ sign(x)|x|^(p-1) ẋ / y^(p-1); Σ (U Vᵀ)∘Ẋ (nuclear); u₁ᵀ Ẋ v₁ (spectral)"""
     return _norm_dot(g, y, x, ord, axis, keepdims)
 
 
