@@ -398,12 +398,14 @@ class _Recorder:
         else:
             inputs = [self._source(a, parents) for a in args]
         params = {k: v for k, v in (kwargs or {}).items()}
-        outs = res if isinstance(res, list) else [res]
-        for i, d in enumerate(outs):
+        many = isinstance(res, (list, tuple))  # a multi-output op (split, eigh, svd)
+        for i, d in enumerate(res if many else [res]):
+            if not isinstance(d, Dual):
+                continue  # an integer fact among the outputs (lstsq's rank)
             name = self._new_slot(d)
             self.entries.append(TraceEntry(
                 name, rule.name, inputs, parents, params, d.primal, d._tangent, d._k,
-                rule, i if isinstance(res, list) else None))
+                rule, i if many else None))
 
 
 # ======================================================================= trace()
