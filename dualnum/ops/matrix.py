@@ -214,7 +214,7 @@ def _adjugate(a, det):
     """adj(A), exact at singular A: polynomials for n <= 3; det · A⁻¹ for larger,
     well-conditioned A; from the SVD (adj A = ±V diag(Π_{j≠i} sⱼ) Uᵀ) otherwise."""
     n = np.shape(a)[-1]
-    if n == 1:
+    if n <= 1:  # det of a 1x1 matrix is its entry; of a 0x0 one, the constant 1
         return np.ones(np.shape(a), dtype=a.dtype)
     if n == 2:
         a00, a01, a10, a11 = a[..., 0, 0], a[..., 0, 1], a[..., 1, 0], a[..., 1, 1]
