@@ -60,27 +60,27 @@ def _cross_axes(a, b, y, axisa, axisb, axisc, axis):
     return ta, tb, tc
 
 
-def _cross_term(ga, b, y, a, ta, tb, tc, first):
-    """cross(ȧ, b) (first=True) or cross(a, ḃ), with ȧ's batch axes kept in front."""
-    own = a if first else b
-    other = b if first else a
+def _cross_term(g, a, b, axes, first):
+    """cross(ȧ, b) (first=True) or cross(a, ḃ), ``g`` the tangent with its batch axes
+    kept in front and lined up with the other operand's axes."""
+    ta, tb, tc = axes
+    own, other = (a, b) if first else (b, a)
     ax_own, ax_other = (ta, tb) if first else (tb, ta)
-    gm = np.moveaxis(ga, ax_own, -1)
+    gm = np.moveaxis(g, ax_own, -1)
     om = np.moveaxis(other, ax_other, -1)
-    rest = max(np.ndim(own), np.ndim(other)) - 1
-    gm = align(gm, np.ndim(own), rest + 1)
+    gm = align(gm, np.ndim(own), max(np.ndim(own), np.ndim(other)))
     args = (gm, om) if first else (om, gm)
     return np.cross(*args, axisa=-1, axisb=-1, axisc=tc)
 
 
 def _cross_jvp_a(g, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """ẏ = ȧ × b"""
-    return _cross_term(g, b, y, a, *_cross_axes(a, b, y, axisa, axisb, axisc, axis), True)
+    return _cross_term(g, a, b, _cross_axes(a, b, y, axisa, axisb, axisc, axis), True)
 
 
 def _cross_jvp_b(g, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """ẏ = a × ḃ"""
-    return _cross_term(g, b, y, a, *_cross_axes(a, b, y, axisa, axisb, axisc, axis), False)
+    return _cross_term(g, a, b, _cross_axes(a, b, y, axisa, axisb, axisc, axis), False)
 
 
 defjvp(np.cross, _cross_jvp_a, _cross_jvp_b, kind=_NUMERIC, argnames=("a", "b"),
