@@ -7,7 +7,12 @@
 * :mod:`.numeric` - kron, cross, cov, corrcoef, polyval, convolve, interp, trapezoid, ...
 * :mod:`.shape` - reshaping, joining, splitting, indexing, padding
 * :mod:`.network` - activations, softmax, losses, conv2d and pooling (``dn.relu``, ...)
+* :mod:`.from_duals` - ``np.array([d1, d2])``, ``np.r_``, ``np.c_`` and reductions of lists
+  of Duals (NumPy functions wrapped so that lists of Duals build one Dual)
 """
 from . import elementwise, linalg, reductions, shape  # noqa: F401
 from . import matrix, numeric  # noqa: F401  (after reductions and linalg: they use them)
 from . import network  # noqa: F401  (after elementwise: its activations use that table)
+from . import from_duals
+
+from_duals.install()

@@ -161,11 +161,13 @@ defjvp(np.inner, _inner_jvp_a, _inner_jvp_b, kind="linalg", argnames=("a", "b"),
 
 
 def _outer_jvp_a(g, y, a, b):
+    """outer(ȧ, b)"""
     gl = lead(g, a)
     return g.reshape(gl + (-1, 1)) * np.reshape(b, (1, -1))
 
 
 def _outer_jvp_b(g, y, a, b):
+    """outer(a, ḃ)"""
     gl = lead(g, b)
     return np.reshape(a, (-1, 1)) * g.reshape(gl + (1, -1))
 

@@ -114,7 +114,7 @@ def _kwargs_only(n_pos, opts):
 
 # ------------------------------------------------------------------ inverse, solve
 def _inv_jvp(g, y, a):
-    """ẏ = -A⁻¹ Ȧ A⁻¹"""
+    """-A⁻¹ Ȧ A⁻¹"""
     return -(y @ g @ y)
 
 
@@ -123,7 +123,7 @@ defjvp(np.linalg.inv, _inv_jvp, kind=_LINALG, domain=lambda s: s.inv_call(),
 
 
 def _solve_jvp_a(g, y, a, b):
-    """ẋ = -A⁻¹ Ȧ x"""
+    """-A⁻¹ Ȧ x"""
     vec = np.ndim(b) == 1
     ym = np.expand_dims(y, -1) if vec else y
     t = -_solve(a, align(g, np.ndim(a), np.ndim(ym)) @ ym)
@@ -131,7 +131,7 @@ def _solve_jvp_a(g, y, a, b):
 
 
 def _solve_jvp_b(g, y, a, b):
-    """ẋ = A⁻¹ ḃ"""
+    """A⁻¹ ḃ"""
     vec = np.ndim(b) == 1
     gm = np.expand_dims(g, -1) if vec else g
     bm_nd = np.ndim(b) + vec
@@ -145,7 +145,7 @@ defjvp(np.linalg.solve, _solve_jvp_a, _solve_jvp_b, kind=_LINALG, argnames=("a",
 
 
 def _tensorinv_jvp(g, y, a, ind=2):
-    """ẏ = -Y Ȧ Y in the matrix shapes that tensorinv reshapes to"""
+    """-Y Ȧ Y (as matrices)"""
     sa = np.shape(a)
     rows, cols = int(np.prod(sa[:ind])), int(np.prod(sa[ind:]))
     gl = lead(g, a)
@@ -171,7 +171,7 @@ def _tensorsolve_setup(a, axes, nb):
 
 
 def _tensorsolve_jvp_a(g, y, a, b, axes=None):
-    """ẋ = -A⁻¹ (Ȧ x), A and x flattened as tensorsolve flattens them"""
+    """-A⁻¹ Ȧ x (flattened)"""
     gl = lead(g, a)
     at = np.transpose(a, _tensorsolve_setup(a, axes, 0))
     gt = np.transpose(g, _tensorsolve_setup(a, axes, len(gl)))
@@ -183,7 +183,7 @@ def _tensorsolve_jvp_a(g, y, a, b, axes=None):
 
 
 def _tensorsolve_jvp_b(g, y, a, b, axes=None):
-    """ẋ = A⁻¹ ḃ, flattened as tensorsolve flattens"""
+    """A⁻¹ ḃ"""
     gl = lead(g, b)
     at = np.transpose(a, _tensorsolve_setup(a, axes, 0))
     nrow = int(np.prod(np.shape(b)))
@@ -235,7 +235,7 @@ def _adjugate(a, det):
 
 
 def _det_jvp(g, y, a):
-    """ẏ = tr(adj(A) Ȧ)  (= det(A) tr(A⁻¹ Ȧ) where A is invertible)"""
+    """tr(adj(A) Ȧ)  (= det(A) tr(A⁻¹ Ȧ) where A is invertible)"""
     return np.sum(_T(_adjugate(a, y)) * g, axis=(-2, -1))
 
 
@@ -246,7 +246,7 @@ defjvp(np.linalg.det, _det_jvp, kind=_LINALG, domain=lambda s: s.det_call(),
 
 
 def _slogdet_tangent(out, primals, tangents, kwargs):
-    """d log|det A| = tr(A⁻¹ Ȧ); the sign's tangent is 0"""
+    """(0, tr(A⁻¹ Ȧ))"""
     a, g = primals[0], tangents[0]
     sign = out[0]
     singular = _value(sign) == 0
@@ -274,7 +274,7 @@ def _eigh_parts(g, w, v, lower):
 
 
 def _eigh_tangent(out, primals, tangents, kwargs):
-    """ẇ = diag(Vᵀ Ȧ V), V̇ = V (F ∘ Vᵀ Ȧ V), Fᵢⱼ = 1/(wⱼ - wᵢ)"""
+    """(diag(Vᵀ Ȧ V), V (F ∘ Vᵀ Ȧ V)), Fᵢⱼ = 1/(wⱼ - wᵢ)"""
     w, v = out[0], out[1]
     m, dw = _eigh_parts(tangents[0], w, v, _uplo(kwargs.get("UPLO", "L")))
     return [dw, v @ (_inv_gaps(w) * m)]
@@ -289,7 +289,7 @@ defjvp(np.linalg.eigh, kind=_LINALG, multi_output=True, tangent=_eigh_tangent,
 
 
 def _eigvalsh_jvp(g, y, a, UPLO="L"):
-    """ẇ = diag(Vᵀ Ȧ V)"""
+    """diag(Vᵀ Ȧ V)"""
     w, v = np.linalg.eigh(a, UPLO=UPLO)
     return np.sum(v * (_sym_seen(g, _uplo(UPLO)) @ v), axis=-2)
 
@@ -314,7 +314,7 @@ def _real_eig(fn):
 
 
 def _eig_tangent(out, primals, tangents, kwargs):
-    """ẇ = diag(V⁻¹ Ȧ V), V̇ = V (F ∘ V⁻¹ Ȧ V) minus its part along each unit column"""
+    """(diag(V⁻¹ Ȧ V), V (F ∘ V⁻¹ Ȧ V) less its part along each unit column)"""
     w, v = out[0], out[1]
     m = np.linalg.inv(v) @ tangents[0] @ v
     dv = v @ (_inv_gaps(w) * m)
@@ -329,7 +329,7 @@ defjvp(np.linalg.eig, kind=_LINALG, multi_output=True, tangent=_eig_tangent,
 
 
 def _eigvals_jvp(g, y, a):
-    """ẇ = diag(V⁻¹ Ȧ V)"""
+    """diag(V⁻¹ Ȧ V)"""
     w, v = np.linalg.eig(a)
     return _diag(np.linalg.inv(v) @ g @ v)
 
@@ -373,7 +373,7 @@ def _complement_dot(q1, dq1, q2):
 
 
 def _svd_tangent(out, primals, tangents, kwargs):
-    """ṡ = diag(Uᵀ Ȧ V); U̇ = U(F∘(P S + S Pᵀ)) + (I - UUᵀ) Ȧ V S⁻¹; V̇ likewise"""
+    """(U(F∘(PS + SPᵀ)) + (I - UUᵀ)ȦVS⁻¹, diag P, likewise for Vᵀ), P = UᵀȦV"""
     a, g = primals[0], tangents[0]
     if not kwargs.get("compute_uv", True):
         u, _, vh = np.linalg.svd(a, full_matrices=False)
@@ -412,7 +412,7 @@ defjvp(np.linalg.svd, kind=_LINALG, multi_output=True, tangent=_svd_tangent,
 
 
 def _svdvals_jvp(g, y, x):
-    """ṡ = diag(Uᵀ Ẋ V)"""
+    """diag(Uᵀ Ȧ V)"""
     u, _, vh = np.linalg.svd(x, full_matrices=False)
     return _svd_values_dot(u, vh, g)
 
@@ -425,7 +425,7 @@ if hasattr(np.linalg, "svdvals"):  # NumPy >= 2
 
 # ------------------------------------------------------------------ cholesky, qr
 def _cholesky_jvp(g, y, a, *, upper=False):
-    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), Φ: lower triangle with the diagonal halved"""
+    """L Φ(L⁻¹ Ȧ L⁻ᵀ), Φ: the lower triangle with the diagonal halved"""
     low = _T(y) if upper else y
     n = np.shape(a)[-1]
     li = np.linalg.inv(low)
@@ -470,7 +470,7 @@ def _qr_dot(q, r, a, g):
 
 
 def _qr_tangent(out, primals, tangents, kwargs):
-    """Q̇ = QΩ + (I - QQᵀ)ȦR⁻¹, Ṙ = (QᵀȦR⁻¹ - Ω)R, Ω antisymmetric from QᵀȦR⁻¹'s lower part"""
+    """(QΩ + (I - QQᵀ)ȦR⁻¹, (QᵀȦR⁻¹ - Ω)R), Ω antisymmetric, from QᵀȦR⁻¹ below its diagonal"""
     a, g = primals[0], tangents[0]
     mode = kwargs.get("mode", "reduced")
     if mode == "r":
@@ -515,7 +515,7 @@ def _pinv_dot(p, a, g):
 
 
 def _pinv_jvp(g, y, a, rcond=None, hermitian=False, **kw):
-    """Ṗ = -P Ȧ P + P Pᵀ Ȧᵀ (I - A P) + (I - P A) Ȧᵀ Pᵀ P"""
+    """-P Ȧ P + P Pᵀ Ȧᵀ (I - A P) + (I - P A) Ȧᵀ Pᵀ P"""
     if hermitian:  # NumPy reads the lower triangle only
         g, a = _sym_seen(g, lower=True), _sym_seen(a, lower=True)
     return _pinv_dot(y, a, g)
@@ -534,7 +534,7 @@ defjvp(np.linalg.pinv, _pinv_jvp, kind=_LINALG, primal=_pinv_primal,
 
 
 def _lstsq_tangent(out, primals, tangents, kwargs):
-    """ẋ = Ṗb + Pḃ (P = A⁺); residuals: 2 Σ r (ḃ - Ȧx); ṡ = diag(Uᵀ Ȧ V)"""
+    """(Ṗb + Pḃ, 2 Σ r (ḃ - Ȧx), -, diag(Uᵀ Ȧ V)), P = A⁺, r = b - Ax"""
     a, b = primals[0], primals[1]
     ga, gb = tangents[0], tangents[1] if len(tangents) > 1 else None
     x, res = out[0], out[1]
@@ -580,7 +580,7 @@ defjvp(np.linalg.lstsq, kind=_LINALG, multi_output=True, tangent=_lstsq_tangent,
 
 # ------------------------------------------------------------------ powers, products
 def _matrix_power_jvp(g, y, a, n):
-    """ẏ = Σᵢ Aⁱ Ȧ Aⁿ⁻¹⁻ⁱ, by the same squarings as the power (A⁻¹ for n < 0)"""
+    """Σᵢ Aⁱ Ȧ Aⁿ⁻¹⁻ⁱ (by the squarings of the power; A⁻¹ for n < 0)"""
     n = int(n)
     if n == 0:
         return None
@@ -726,7 +726,7 @@ def _norm_dot(g, y, x, ord, axis, keepdims):
 
 
 def _norm_jvp(g, y, x, ord=None, axis=None, keepdims=False):
-    """ẏ = Σ sign(x)|x|^(p-1) ẋ / y^(p-1); Σ (U Vᵀ)∘Ẋ (nuclear); u₁ᵀ Ẋ v₁ (spectral)"""
+    """Σ sign(x)|x|^(p-1) ẋ / y^(p-1); Σ (U Vᵀ)∘Ẋ (nuclear); u₁ᵀ Ẋ v₁ (spectral)"""
     return _norm_dot(g, y, x, ord, axis, keepdims)
 
 
@@ -738,7 +738,7 @@ defjvp(np.linalg.norm, _norm_jvp, kind=_LINALG, argnames=("x", "ord", "axis", "k
 
 
 def _matrix_norm_jvp(g, y, x, *, keepdims=False, ord="fro"):
-    """ẏ as linalg.norm over the last two axes"""
+    """linalg.norm's rule over the last two axes"""
     return _norm_dot(g, y, x, ord, (-2, -1), keepdims)
 
 
@@ -748,7 +748,7 @@ if hasattr(np.linalg, "matrix_norm"):  # NumPy >= 2
 
 
 def _vector_norm_jvp(g, y, x, *, axis=None, keepdims=False, ord=2):
-    """ẏ = Σ sign(x)|x|^(p-1) ẋ / y^(p-1) over ``axis`` (all axes by default)"""
+    """Σ sign(x)|x|^(p-1) ẋ / y^(p-1) over axis (all axes by default)"""
     nd = np.ndim(x)
     ax = tuple(range(-nd, 0)) if axis is None else trailing_axes(axis, nd)
     ax = (ax,) if isinstance(ax, int) else tuple(ax)
@@ -761,7 +761,7 @@ if hasattr(np.linalg, "vector_norm"):
 
 
 def _cond_jvp(g, y, x, p=None):
-    """ẏ = y (ṡ₁/s₁ - ṡₙ/sₙ) for p in (None, ±2); else d(‖X‖ ‖X⁻¹‖)"""
+    """y (ṡ₁/s₁ - ṡₙ/sₙ) for p in (None, ±2); d(‖X‖ ‖X⁻¹‖) otherwise"""
     if p in (None, 2, -2):
         u, s, vh = np.linalg.svd(x, full_matrices=False)
         ds = _svd_values_dot(u, vh, g)

@@ -30,8 +30,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..core.dual import Dual
-from ..core.rules import NONZERO, REAL, Interval, apply, defjvp, lead, to_shape, trailing_axes
+from ..core.dual import Dual, apply
+from ..core.rules import NONZERO, REAL, Interval, defjvp, lead, to_shape, trailing_axes
 from ..kernels import conv, pool
 from .elementwise import _ENV, elementwise
 

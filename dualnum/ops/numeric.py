@@ -187,7 +187,7 @@ def _cov_dot(primals, tangents, kwargs):
 
 
 def _cov_tangent(out, primals, tangents, kwargs):
-    """Ċ = (Ẋc Xcᵀ + Xc Ẋcᵀ) / (N - ddof), X centred (weights as np.cov)"""
+    """(Ẋc Xcᵀ + Xc Ẋcᵀ) / (N - ddof), Xc the centred rows (weights as np.cov)"""
     t, gl = _cov_dot(primals, tangents, kwargs)
     return np.reshape(t, gl + np.shape(out))
 
@@ -222,7 +222,7 @@ defjvp(np.cov, kind="statistics", primal=_cov_primal, tangent=_cov_tangent,
 
 
 def _corrcoef_tangent(out, primals, tangents, kwargs):
-    """Ṙ = Ċ / (σᵢσⱼ) - R (ḋᵢ/dᵢ + ḋⱼ/dⱼ) / 2 with d = diag(C) = σ²"""
+    """Ċ / (σᵢσⱼ) - R (ḋᵢ/dᵢ + ḋⱼ/dⱼ) / 2, d = diag(C) = σ²"""
     if np.ndim(out) == 0:
         return None  # one variable: R = 1
     x_args = {k: v for k, v in kwargs.items() if k == "rowvar"}
@@ -284,7 +284,7 @@ defjvp(np.polyval, _polyval_jvp_p, _polyval_jvp_x, kind=_NUMERIC, argnames=("p",
 
 
 def _vander_jvp(g, y, x, N=None, increasing=False):
-    """ẏ[:, j] = pⱼ x^(pⱼ-1) ẋ, from the neighbouring column of y (exact at x = 0)"""
+    """pⱼ x^(pⱼ-1) ẋ in column j, from the neighbouring column (exact at x = 0)"""
     n = np.shape(y)[-1]
     if n == 0:
         return None
@@ -361,7 +361,7 @@ def _interp_setup(x, xp, fp_len, period):
 
 
 def _interp_jvp_x(g, y, x, xp, fp, left=None, right=None, period=None):
-    """ẏ = (fp[i] - fp[i-1]) / (xp[i] - xp[i-1]) ẋ inside the nodes, 0 outside"""
+    """(fp[i] - fp[i-1]) / (xp[i] - xp[i-1]) ẋ inside the nodes, 0 outside"""
     xpv, order, _, i, below, above = _interp_setup(x, xp, np.shape(fp)[-1], period)
     if xpv.size < 2:
         return None
@@ -371,8 +371,9 @@ def _interp_jvp_x(g, y, x, xp, fp, left=None, right=None, period=None):
 
 
 def _interp_jvp_fp(g, y, x, xp, fp, left=None, right=None, period=None):
-    """ẏ = (1 - t) ḟp[i-1] + t ḟp[i], t = (x - xp[i-1]) / (xp[i] - xp[i-1]); ḟp[0] or
-    ḟp[-1] outside unless left/right are given"""
+    """(1 - t) ḟp[i-1] + t ḟp[i], t = (x - xp[i-1]) / (xp[i] - xp[i-1])
+
+    Outside the nodes: ḟp[0] or ḟp[-1], or 0 where left/right are given."""
     xpv, order, shift, i, below, above = _interp_setup(x, xp, np.shape(fp)[-1], period)
     gl = lead(g, fp)
     ge = g if order is None else g[..., order]
@@ -390,13 +391,13 @@ def _interp_jvp_fp(g, y, x, xp, fp, left=None, right=None, period=None):
 
 
 def _interp_jvp_left(g, y, x, xp, fp, left=None, right=None, period=None):
-    """ẏ = l̇ where x < xp[0]"""
+    """l̇ where x < xp[0]"""
     _, _, _, _, below, _ = _interp_setup(x, xp, np.shape(fp)[-1], period)
     return np.where(below, align(g, 0, np.ndim(y)), 0.0)
 
 
 def _interp_jvp_right(g, y, x, xp, fp, left=None, right=None, period=None):
-    """ẏ = ṙ where x > xp[-1]"""
+    """ṙ where x > xp[-1]"""
     _, _, _, _, _, above = _interp_setup(x, xp, np.shape(fp)[-1], period)
     return np.where(above, align(g, 0, np.ndim(y)), 0.0)
 
@@ -420,7 +421,7 @@ _trapezoid = getattr(np, "trapezoid", None) or np.trapz  # NumPy 2 renamed trapz
 
 
 def _trapezoid_jvp_y(g, out, y, x=None, dx=None, axis=-1):
-    """ẏ = trapezoid(ẏ, x, dx)"""
+    """trapezoid(dy, x, dx)"""
     return _trapezoid(g, x=x, dx=1.0 if dx is None else dx,
                         axis=trailing_axes(axis, np.ndim(y)))
 
@@ -431,7 +432,7 @@ def _along(t, ax, sl):
 
 
 def _trapezoid_jvp_x(g, out, y, x=None, dx=None, axis=-1):
-    """ẏ = Σᵢ (ẋᵢ₊₁ - ẋᵢ)(yᵢ + yᵢ₊₁)/2"""
+    """Σᵢ (dxᵢ₊₁ - dxᵢ)(yᵢ + yᵢ₊₁)/2"""
     ax = trailing_axes(axis, np.ndim(y))
     mid = (_along(y, ax, slice(1, None)) + _along(y, ax, slice(None, -1))) / 2
     if np.ndim(x) == 1:
@@ -446,7 +447,7 @@ def _trapezoid_jvp_x(g, out, y, x=None, dx=None, axis=-1):
 
 
 def _trapezoid_jvp_dx(g, out, y, x=None, dx=None, axis=-1):
-    """ẏ = ḋx Σᵢ (yᵢ + yᵢ₊₁)/2"""
+    """d(dx) Σᵢ (yᵢ + yᵢ₊₁)/2"""
     return _trapezoid(y, dx=1.0, axis=axis) * align(g, np.ndim(dx), np.ndim(out))
 
 

@@ -270,7 +270,7 @@ defjvp(operator.getitem, _getitem_jvp, kind=_SHAPE, primal=_getitem_primal,
 # ------------------------------------------------------------------ queries
 # These return facts about the primal (shapes, constants). They carry no tangent.
 for _f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
-           np.full_like, np.isfinite, np.isnan, np.isinf, np.signbit, np.argmax, np.argmin,
+           np.full_like, np.argmax, np.argmin,
            np.argsort, np.nonzero, np.count_nonzero, np.allclose, np.isclose,
            np.array_equal, np.all, np.any, np.result_type):
     defjvp(_f, kind="query", text="no tangent: a fact about the primal")
