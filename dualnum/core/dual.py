@@ -630,13 +630,15 @@ def _apply_general(rule, args, kwargs):
         # np.gradient of a vector): those take the single-output path below. Integer
         # pieces (np.unique's indices, np.frexp's exponents) stay plain arrays, as a
         # single integer result does.
-        outs = [o if isinstance(o, Dual) else _checked(rule, o, [None]) for o in out]
+        facts = [_is_integer(o) for o in out]  # passed through as they are
+        outs = [o if fact or isinstance(o, Dual) else _checked(rule, o, [None])
+                for o, fact in zip(out, facts)]
         if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k, lvl) if _floating(o) else o for o in outs]
+            ts = [None] * len(outs)
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k, lvl) if _floating(o) else o
-                   for o, t in zip(outs, ts)]
+        res = [o if fact else Dual._new(o, _fix(t, o), k, lvl)
+               for o, t, fact in zip(outs, ts, facts)]
         res = _like(out, res)
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
@@ -669,6 +671,11 @@ def _common_k(rule, batches):
     return k
 
 
+def _is_integer(x):
+    return isinstance(x, (int, np.integer)) or (
+        isinstance(x, np.ndarray) and x.dtype.kind in "biu")
+
+
 def _checked(rule, out, tangents):
     """The primal output as a floating ndarray (or a Dual of a lower level). Complex and
     object results are refused: a tangent is never dropped silently."""
@@ -689,10 +696,6 @@ def _checked(rule, out, tangents):
     raise DTypeError(
         f"{rule.name}: the result has dtype {out.dtype}, which cannot carry a derivative; "
         "operands must be real numbers")
-
-
-def _floating(o):
-    return isinstance(o, Dual) or o.dtype.kind == "f"
 
 
 def _fix(t, out):

@@ -236,7 +236,7 @@ def _move_kwargs(rule, args, kwargs):
     if not moved:
         return args
     args = list(args)
-    for key in moved:
+    for key in sorted(moved, key=names.index):  # left to right, so gaps fill in order
         pos = names.index(key)
         if pos < len(args):
             raise TypeError(f"{rule.name}() got multiple values for argument {key!r}")

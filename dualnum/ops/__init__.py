@@ -2,7 +2,9 @@
 
 * :mod:`.elementwise` - ufuncs, each with its partial derivative expressions
 * :mod:`.reductions` - sum, mean, prod, max/min, var/std, cumsum/cumprod
-* :mod:`.linalg` - matmul, dot, tensordot, einsum, inner, outer, trace, diagonal, norm
+* :mod:`.linalg` - matmul, dot, tensordot, einsum, inner, outer, trace, diagonal
+* :mod:`.matrix` - np.linalg: inv, solve, det, eigh, svd, qr, cholesky, norms, ...
+* :mod:`.numeric` - kron, cross, cov, corrcoef, polyval, convolve, interp, trapezoid, ...
 * :mod:`.shape` - reshaping, joining, splitting, indexing, padding
 * :mod:`.arrays` - triangles, diagonals, repeating, stacking, ranges, grids, gathers
 * :mod:`.order` - sorting, order statistics, nan-reductions, averages, unique, histograms
@@ -12,6 +14,7 @@
 """
 from . import elementwise, linalg, reductions, shape  # noqa: F401
 from . import arrays, order  # noqa: F401  (after shape and reductions: they reuse helpers)
+from . import matrix, numeric  # noqa: F401  (after reductions and linalg: they use them)
 from . import network  # noqa: F401  (after elementwise: its activations use that table)
 from . import from_duals
 

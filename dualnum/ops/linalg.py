@@ -10,7 +10,7 @@ import string
 
 import numpy as np
 
-from ..core.rules import align, defjvp, lead, trailing_axes
+from ..core.rules import align, defjvp, lead, lookup, operator_index, register, trailing_axes
 
 
 #: Largest per-direction right operand (elements) that matmul_stacked_right copies.
@@ -161,11 +161,13 @@ defjvp(np.inner, _inner_jvp_a, _inner_jvp_b, kind="linalg", argnames=("a", "b"),
 
 
 def _outer_jvp_a(g, y, a, b):
+    """outer(ȧ, b)"""
     gl = lead(g, a)
     return g.reshape(gl + (-1, 1)) * np.reshape(b, (1, -1))
 
 
 def _outer_jvp_b(g, y, a, b):
+    """outer(a, ḃ)"""
     gl = lead(g, b)
     return np.reshape(a, (-1, 1)) * g.reshape(gl + (1, -1))
 
@@ -177,8 +179,8 @@ defjvp(np.outer, _outer_jvp_a, _outer_jvp_b, kind="linalg", argnames=("a", "b"),
 # ----------------------------------------------------------------------- einsum
 def _einsum_parse(subscripts, n_ops):
     if not isinstance(subscripts, str):
-        raise TypeError("einsum with Duals needs the subscripts string form, "
-                        "e.g. np.einsum('ij,jk->ik', a, b)")
+        raise TypeError(f"einsum: subscripts must be a string or sublists, got "
+                        f"{type(subscripts).__name__}")
     s = subscripts.replace(" ", "")
     if "->" in s:
         ins, out = s.split("->")
@@ -194,19 +196,52 @@ def _einsum_parse(subscripts, n_ops):
     return ins, out
 
 
-def _einsum_primal(subscripts, *operands, optimize=False, **kw):
+def _sublist_labels(sub):
+    """An einsum sublist as subscript letters: labels 0-25 are A-Z, 26-51 are a-z (as
+    NumPy maps them, so implicit outputs sort the same way), Ellipsis is '...'."""
+    out = []
+    for s in sub:
+        if s is Ellipsis:
+            out.append("...")
+            continue
+        i = operator_index(s)
+        if not 0 <= i < 52:
+            raise ValueError(f"einsum: sublist label {i} is outside 0..51")
+        out.append(string.ascii_uppercase[i] if i < 26 else string.ascii_lowercase[i - 26])
+    return "".join(out)
+
+
+def _einsum_forms(args):
+    """(subscripts, operand positions) for either calling form: the subscripts string
+    with operands after it, or operand/sublist pairs ``einsum(a, [0, 1], b, [1, 2],
+    [0, 2])``, read as the equivalent string. Operands keep their positions, so the
+    tangents line up with them."""
+    if isinstance(args[0], str):
+        return args[0], list(range(1, len(args)))
+    n_ops = len(args) // 2
+    spec = ",".join(_sublist_labels(args[2 * i + 1]) for i in range(n_ops))
+    if len(args) % 2:  # an odd count: the last item is the output sublist
+        spec += "->" + _sublist_labels(args[-1])
+    return spec, [2 * i for i in range(n_ops)]
+
+
+def _einsum_primal(*args, optimize=False, **kw):
     if kw:
         raise TypeError(f"einsum: unsupported arguments {sorted(kw)} with Duals")
-    return np.einsum(subscripts, *operands, optimize=optimize)
+    spec, pos = _einsum_forms(args)
+    return np.einsum(spec, *[args[i] for i in pos], optimize=optimize)
 
 
 def _einsum_tangent(out, primals, tangents, kwargs):
-    subscripts, ops = primals[0], primals[1:]
+    """ẏ = Σ_i einsum(..., ȧ_i, ...)"""
+    subscripts, pos = _einsum_forms(primals)
+    ops = [primals[i] for i in pos]
+    gs = [tangents[i] if i < len(tangents) else None for i in pos]
     ins, res = _einsum_parse(subscripts, len(ops))
     used = set("".join(ins) + res)
     free = [c for c in string.ascii_letters if c not in used]
     total = None
-    for i, g in enumerate(tangents[1:]):
+    for i, g in enumerate(gs):
         if g is None:
             continue
         nb = g.ndim - np.ndim(ops[i])
@@ -223,7 +258,7 @@ def _einsum_tangent(out, primals, tangents, kwargs):
 
 
 defjvp(np.einsum, kind="linalg", primal=_einsum_primal, tangent=_einsum_tangent,
-       domain=lambda s: s.einsum_call(), text="ẏ = Σ_i einsum(..., ȧ_i, ...)")
+       domain=lambda s: s.einsum_any_call())
 
 
 # ----------------------------------------------------------------------- trace, diagonal
@@ -249,52 +284,85 @@ defjvp(np.diagonal, _diagonal_jvp, kind="linalg", domain=lambda s: s.diag_call()
        text="ẏ = diagonal(ẋ)")
 
 
-# ----------------------------------------------------------------------- norm
-def _norm_setup(x, ord, axis):
-    nd = np.ndim(x)
-    if axis is None:
-        if ord is None or ord == "fro" and nd == 2:
-            return "two", tuple(range(-nd, 0))
-        if nd == 1:
-            return "vec", (-1,)
-        if nd == 2:
-            return "mat", (-2, -1)
-        raise ValueError("Improper number of dimensions to norm.")
-    ax = trailing_axes(axis, nd)
-    ax = (ax,) if isinstance(ax, int) else tuple(ax)
-    if len(ax) == 1:
-        return ("two" if ord is None else "vec"), ax
-    return ("two" if ord in (None, "fro") else "mat"), ax
+# ----------------------------------------------------------------------- NumPy 2 names
+# The array API's linear algebra names. Same semantics as an existing op: the same
+# rule; different semantics (last two axes, no flattening): a rule of their own.
+if hasattr(np.linalg, "matmul"):
+    register(lookup(np.matmul), np.linalg.matmul)
+    register(lookup(np.tensordot), np.linalg.tensordot)
 
 
-def _norm_jvp(g, y, x, ord=None, axis=None, keepdims=False):
-    kind, ax = _norm_setup(x, ord, axis)
-    yk = y if keepdims else np.expand_dims(y, ax)
-    if kind == "two" or (kind == "vec" and ord == 2):
-        return np.sum(x * g, axis=ax, keepdims=keepdims) / y
-    if kind == "mat":
-        raise TypeError(f"linalg.norm: matrix norm ord={ord!r} has no dualnum rule "
-                        "(supported: 'fro' and vector norms)")
-    if ord in (np.inf, -np.inf):
-        mask = np.abs(x) == yk
-        return (np.sum(np.where(mask, np.sign(x) * g, 0), axis=ax, keepdims=keepdims)
-                / np.sum(mask, axis=ax, keepdims=keepdims))
-    if ord == 0:
-        return None  # counts non-zeros: piecewise constant
-    p = float(ord)
-    w = np.sign(x) * np.abs(x) ** (p - 1)
-    return np.sum(w * g, axis=ax, keepdims=keepdims) / yk.reshape(np.shape(y)) ** (p - 1)
+def _vecdot_axis(axis, y):
+    """vecdot's axis counts in the broadcast shape of its inputs (y's plus one)."""
+    return trailing_axes(axis, np.ndim(y) + 1)
 
 
-def _norm_primal(x, ord=None, axis=None, keepdims=False):
-    kind, _ = _norm_setup(x, ord, axis)
-    if kind == "mat":
-        raise TypeError(f"linalg.norm: matrix norm ord={ord!r} has no dualnum rule "
-                        "(supported: 'fro' and vector norms)")
-    return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+def _vecdot_jvp_a(g, y, x1, x2, *, axis=-1):
+    """ẏ = Σ ẋ₁ x₂ over axis"""
+    return np.sum(align(g, np.ndim(x1), np.ndim(y) + 1) * x2, axis=_vecdot_axis(axis, y))
 
 
-defjvp(np.linalg.norm, _norm_jvp, kind="linalg", primal=_norm_primal,
-       domain=lambda s: s.norm_call(), name="linalg.norm",
-       note="not differentiable at 0 (gives nan, as JAX); ord=inf ties share equally",
-       text="ẏ = Σ x ẋ / y (2-norm); Σ sign(x)|x|^(p-1) ẋ / y^(p-1)")
+def _vecdot_jvp_b(g, y, x1, x2, *, axis=-1):
+    """ẏ = Σ x₁ ẋ₂ over axis"""
+    return np.sum(x1 * align(g, np.ndim(x2), np.ndim(y) + 1), axis=_vecdot_axis(axis, y))
+
+
+def _matvec_jvp_a(g, y, a, v):
+    """ẏ = Ȧ v"""
+    return np.sum(align(g, np.ndim(a), np.ndim(y) + 1) * np.expand_dims(v, -2), axis=-1)
+
+
+def _matvec_jvp_v(g, y, a, v):
+    """ẏ = A v̇"""
+    return np.sum(a * np.expand_dims(align(g, np.ndim(v), np.ndim(y)), -2), axis=-1)
+
+
+def _vecmat_jvp_v(g, y, v, a):
+    """ẏ = v̇ A"""
+    return np.sum(np.expand_dims(align(g, np.ndim(v), np.ndim(y)), -1) * a, axis=-2)
+
+
+def _vecmat_jvp_a(g, y, v, a):
+    """ẏ = v Ȧ"""
+    return np.sum(np.expand_dims(v, -1) * align(g, np.ndim(a), np.ndim(y) + 1), axis=-2)
+
+
+def _linalg_trace_jvp(g, y, x, *, offset=0, dtype=None):
+    """ẏ = trace(ẋ) over the last two axes"""
+    return np.trace(g, offset, -2, -1)
+
+
+def _linalg_trace_primal(x, *, offset=0, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"linalg.trace(dtype={dtype}) would drop the tangent of a Dual")
+    return np.linalg.trace(x, offset=offset)
+
+
+def _linalg_diagonal_jvp(g, y, x, *, offset=0):
+    """ẏ = diagonal(ẋ) over the last two axes"""
+    return np.diagonal(g, offset, -2, -1)
+
+
+def _matrix_transpose_jvp(g, y, x):
+    """ẏ = ẋᵀ over the last two axes"""
+    return np.swapaxes(g, -1, -2)
+
+
+if hasattr(np.linalg, "vecdot"):
+    defjvp(np.linalg.vecdot, _vecdot_jvp_a, _vecdot_jvp_b, kind="linalg",
+           domain=lambda s: s.vecdot_call())
+    defjvp(np.linalg.outer, _outer_jvp_a, _outer_jvp_b, kind="linalg",
+           domain=lambda s: s.vectors_outer_call())
+    defjvp(np.linalg.trace, _linalg_trace_jvp, kind="linalg", primal=_linalg_trace_primal,
+           domain=lambda s: s.matrix_stack_call(offset=True))
+    defjvp(np.linalg.diagonal, _linalg_diagonal_jvp, kind="linalg",
+           domain=lambda s: s.matrix_stack_call(offset=True))
+    defjvp(np.linalg.matrix_transpose, _matrix_transpose_jvp, kind="shape",
+           domain=lambda s: s.matrix_stack_call(), aliases=(np.matrix_transpose,))
+if hasattr(np, "matvec"):  # gufuncs (NumPy >= 2.2): reached through __array_ufunc__
+    defjvp(np.vecdot, _vecdot_jvp_a, _vecdot_jvp_b, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.vecdot_call(ufunc=True))
+    defjvp(np.matvec, _matvec_jvp_a, _matvec_jvp_v, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.matvec_call())
+    defjvp(np.vecmat, _vecmat_jvp_v, _vecmat_jvp_a, kind="linalg", argnames=("x1", "x2"),
+           domain=lambda s: s.matvec_call(vecmat=True))

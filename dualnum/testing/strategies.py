@@ -27,6 +27,7 @@ from ._basics import (MAX_DIMS, MAX_SIDE, Call, _array, _axis_arg, _push_away,  
                       arrays, broadcastable_shapes, shapes)
 
 
+# ------------------------------------------------------------------ duals
 def duals(shape=None, dtype=np.float64, elements=None, batched=None):
     """Duals with random primal and tangent. ``elements`` is an Interval (default
     ``REAL``) or a hypothesis strategy of floats; ``batched=K`` draws K tangents."""
@@ -181,20 +182,6 @@ def outer_call(draw):
     return Call((draw(_array(draw(shapes()))), draw(_array(draw(shapes())))))
 
 
-_EINSUMS = [
-    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(3,), (3,)]),
-    ("ij->ji", [(2, 3)]), ("ii->i", [(3, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
-    ("i,j->ij", [(2,), (3,)]), ("...ij,jk->...ik", [(2, 2, 3), (3, 2)]),
-    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ijk->k", [(2, 3, 4)]),
-]
-
-
-@st.composite
-def einsum_call(draw):
-    spec, shps = draw(st.sampled_from(_EINSUMS))
-    return Call((spec,) + tuple(draw(_array(s)) for s in shps))
-
-
 @st.composite
 def diag_call(draw):
     shp = draw(shapes(min_dims=2))
@@ -203,24 +190,6 @@ def diag_call(draw):
         lambda ax: ax[0] % nd != ax[1] % nd))
     off = draw(st.integers(-1, 1))
     return Call((draw(_array(shp)), off, a1, a2))
-
-
-@st.composite
-def norm_call(draw):
-    shp = draw(shapes(min_dims=1, max_dims=2))
-    x = draw(_array(shp, Interval(-4, 4, avoid=(0.0,), margin=0.1)))
-    nd = len(shp)
-    kind = draw(st.sampled_from(["default", "vec", "fro"]))
-    kd = draw(st.booleans())
-    if kind == "default":
-        return Call((x,), {"keepdims": kd})
-    if kind == "fro" and nd == 2:
-        return Call((x,), {"ord": "fro", "keepdims": kd})
-    ordv = draw(st.sampled_from([1, 2, 3, 1.5, np.inf]))
-    if ordv == np.inf:  # ties between |x| values make max non-differentiable
-        n = x.size
-        x = (np.arange(1, n + 1, dtype=float) * 0.5 * np.where(x.ravel() < 0, -1, 1)).reshape(shp)
-    return Call((x,), {"ord": ordv, "axis": draw(st.integers(-nd, nd - 1)), "keepdims": kd})
 
 
 @st.composite
@@ -490,3 +459,4 @@ def pool_call(draw, distinct=False):
 
 
 from ._shape_domains import *  # noqa: E402,F401,F403
+from ._linalg_domains import *  # noqa: E402,F401,F403  (np.linalg and numeric rules)
