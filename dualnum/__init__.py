@@ -33,6 +33,7 @@ from .core.dual import Dual
 from .core.errors import (BatchMismatchError, DomainError, DTypeError, ShapeError,
                           TreeMismatchError)
 from .core.rules import table as rules_table
+from .ops.special import erf, erfc
 from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
                           softplus)
@@ -51,6 +52,7 @@ __all__ = [
     "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
     "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
+    "erf", "erfc",
 ]
 
 

@@ -17,6 +17,10 @@ from . import rules as _rules
 from .errors import BatchMismatchError, DTypeError, ShapeError
 
 
+#: Set by dualnum.array_api (a layer above): ``hook(api_version) -> namespace``.
+array_namespace_hook = None
+
+
 def as_float_array(x, what="primal"):
     """``x`` as a floating ndarray: float32/float64 kept, ints and bools to float64."""
     a = np.asarray(x)
@@ -154,16 +158,25 @@ class Dual:
 
     def __array__(self, dtype=None, copy=None):
         # Converting a Dual to a plain array would drop its tangent without a word.
+        # SciPy's NumPy code paths start with np.asarray: say how to reach its
+        # array-API paths instead.
         raise TypeError(
             "a Dual cannot be converted to a plain ndarray (that would silently drop its "
-            "tangent); use d.primal if you mean the value only"
+            "tangent); use d.primal if you mean the value only. In SciPy: set "
+            "SCIPY_ARRAY_API=1 to run SciPy's array-API code on Duals"
         )
 
     def __setitem__(self, key, value):
-        raise TypeError(
-            "Dual does not support item assignment (tangents are values, not buffers); "
-            "build the result with np.where, np.concatenate or np.pad instead"
-        )
+        # Functional: the Dual is given a new primal and tangent (those of the rule's
+        # result); no buffer is written, so arrays shared with other Duals stay intact.
+        new = _rules.call(operator.setitem, self, key, value)
+        self.primal, self._tangent, self._k = new.primal, new._tangent, new._k
+
+    def __array_namespace__(self, *, api_version=None):
+        """The Python array API standard namespace for Duals (dualnum.array_api)."""
+        if array_namespace_hook is None:
+            raise TypeError("dualnum's array API namespace is not loaded (import dualnum)")
+        return array_namespace_hook(api_version)
 
     def __repr__(self):
         from ..teaching_repr import dual_repr
@@ -263,7 +276,7 @@ class Dual:
                     return res
         if method != "__call__":
             raise TypeError(
-                f"numpy.{ufunc.__name__}.{method} is not supported on Duals; use the "
+                f"{_rules.ufunc_name(ufunc)}.{method} is not supported on Duals; use the "
                 f"corresponding function (np.sum, np.cumsum, np.outer, ...) instead"
             )
         _check_kwargs(ufunc.__name__, kwargs, allowed=())

@@ -29,6 +29,12 @@ from .errors import BatchMismatchError, ShapeError
 
 _TABLE: dict[Any, "Rule"] = {}
 _BY_NAME: dict[str, "Rule"] = {}
+# Rule groups that need an optional package (scipy.special's): loaders run once, on the
+# first lookup that misses or the first listing of the table, so `import dualnum` does not
+# import them. A loader may also name functions whose __module__ is missing (ufuncs
+# outside NumPy), so error messages say where they live.
+_LAZY: list = []
+_ORIGIN: dict = {}
 
 # Hook for dualnum.trace (teaching): None unless a trace is being recorded, so tracing
 # costs one attribute test per op when it is off.
@@ -36,6 +42,8 @@ _tracer = None
 
 
 def qualname(fn):
+    if fn in _ORIGIN:
+        return _ORIGIN[fn]
     mod = getattr(fn, "__module__", "") or ""
     name = getattr(fn, "__name__", repr(fn))
     parts = mod.split(".")
@@ -120,18 +128,53 @@ def register(rule, *aliases):
     return rule
 
 
+def lazy(loader):
+    """Run ``loader()`` (which registers rules) on the first lookup miss or listing."""
+    _LAZY.append(loader)
+
+
+def name_origin(names):
+    """Error messages name each function ``fn`` of ``names`` (a dict ``{fn: name}``) as
+    ``name``, e.g. ``scipy.special.expit`` for SciPy's ufuncs."""
+    for f, n in names.items():
+        _ORIGIN.setdefault(f, n)
+
+
+def _load_lazy():
+    if not _LAZY:
+        return False
+    loaders = _LAZY[:]
+    _LAZY.clear()
+    for f in loaders:
+        f()
+    return True
+
+
 def lookup(fn):
     """The rule for ``fn`` (a NumPy function, ufunc or dualnum function), or None."""
-    return _TABLE.get(fn)
+    rule = _TABLE.get(fn)
+    if rule is None and _LAZY and _load_lazy():
+        rule = _TABLE.get(fn)
+    return rule
 
 
 def by_name(name):
+    if name not in _BY_NAME:
+        _load_lazy()
     return _BY_NAME[name]
 
 
 def table():
     """All rules, in registration order."""
+    _load_lazy()
     return list(_BY_NAME.values())
+
+
+def ufunc_name(ufunc):
+    """``numpy.sin``, ``scipy.special.expit``: where a ufunc lives, for messages."""
+    if ufunc not in _ORIGIN:
+        _load_lazy()
+    return _ORIGIN.get(ufunc) or f"numpy.{ufunc.__name__}"
 
 
 # --------------------------------------------------------------------- applying
@@ -382,17 +425,17 @@ def _move_kwargs(rule, args, kwargs):
 
 def call(fn, *args, **kwargs):
     """Apply the rule for ``fn``. Used by Dual's operators and methods."""
-    rule = _TABLE.get(fn)
+    rule = lookup(fn)
     if rule is None:
         raise TypeError(f"no dualnum rule for {qualname(fn)}")
     return apply(rule, args, kwargs)
 
 
 def call_ufunc(ufunc, inputs):
-    rule = _TABLE.get(ufunc)
+    rule = lookup(ufunc)
     if rule is None:
         raise TypeError(
-            f"numpy.{ufunc.__name__} has no dualnum rule (it is not differentiable, or not "
+            f"{ufunc_name(ufunc)} has no dualnum rule (it is not differentiable, or not "
             "supported yet); apply it to d.primal if you mean the value only"
         )
     return apply(rule, inputs, {})

@@ -4,7 +4,9 @@
 * :mod:`.reductions` - sum, mean, prod, max/min, var/std, cumsum/cumprod
 * :mod:`.linalg` - matmul, dot, tensordot, einsum, inner, outer, trace, diagonal, norm
 * :mod:`.shape` - reshaping, joining, splitting, indexing, padding
+* :mod:`.special` - erf and erfc, and scipy.special's ufuncs when SciPy is importable
+  (registered on first need)
 * :mod:`.network` - activations, softmax, losses, conv2d and pooling (``dn.relu``, ...)
 """
-from . import elementwise, linalg, reductions, shape  # noqa: F401
+from . import elementwise, linalg, reductions, shape, special  # noqa: F401
 from . import network  # noqa: F401  (after elementwise: its activations use that table)
