@@ -320,7 +320,7 @@ def _setitem_jvp_v(g, y, a, index, v):
 
 _SETITEM = defjvp(operator.setitem, _setitem_jvp_a, None, _setitem_jvp_v, kind=_SHAPE,
                   primal=_setitem_primal, name="setitem", argnames=("a", "index", "v"),
-                  domain=lambda s: s.setitem_call(),
+                  domain=lambda s: s.setitem_call(s),
                   note="duplicate indices: the last write wins, and so does its tangent "
                        "(as NumPy)")
 

@@ -138,7 +138,7 @@ def _load_scipy():
     _POLYGAMMA = defjvp(polygamma, None, _polygamma_jvp, kind="special", aliases=(sc.polygamma,),
                         primal=sc.polygamma,
                         name="scipy.special.polygamma", argnames=("n", "x"),
-                        domain=lambda s: s.polygamma_call(), extra={"requires": "scipy"},
+                        domain=lambda s: s.polygamma_call(s), extra={"requires": "scipy"},
                         note="n (an integer) is not differentiated; poles at x = 0, -1, ...")
     _ENV.update(polygamma=_POLYGAMMA, zeta=_ufuncs._zeta)
     for n in ("digamma gammaln gamma i0 i1 i0e i1e iv ive jv yv kv kve j0 j1 y0 y1 k0 k1 "

@@ -5,13 +5,14 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from . import strategies as _s
 
+# Each builder is given dualnum.testing.strategies as its argument (the rule's domain is
+# ``lambda s: s.<builder>(s)``), so this module does not import it back.
 __all__ = ["setitem_call"]
 
 
 @st.composite
-def setitem_call(draw):
+def setitem_call(draw, _s):
     """``x[index] = v``: basic, integer-array (duplicates included: the last write
     wins), boolean-mask and mixed indices; ``v`` broadcasts to ``x[index]``."""
     shp = draw(_s.shapes(min_dims=1))
