@@ -39,6 +39,7 @@ from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_re
                           softplus)
 from .transforms import derivative, forward_gradient, grad, jacfwd, jvp
 from .trace import trace
+from . import array_api as _array_api  # noqa: F401  (Dual.__array_namespace__)
 
 _kernels.install()
 

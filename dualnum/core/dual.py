@@ -172,6 +172,18 @@ class Dual:
         new = _rules.call(operator.setitem, self, key, value)
         self.primal, self._tangent, self._k = new.primal, new._tangent, new._k
 
+    # The array API standard's array attributes; dualnum.array_api is the namespace.
+    device = property(lambda self: "cpu")
+
+    def to_device(self, device, /, *, stream=None):
+        if device != "cpu":
+            raise ValueError(f"a Dual lives on the 'cpu' device, not {device!r}")
+        return self
+
+    @property
+    def mT(self):
+        return _rules.call(np.swapaxes, self, -1, -2)
+
     def __array_namespace__(self, *, api_version=None):
         """The Python array API standard namespace for Duals (dualnum.array_api)."""
         if array_namespace_hook is None:

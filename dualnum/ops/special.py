@@ -119,13 +119,16 @@ def _load_scipy():
     if _POLYGAMMA is not None:
         return
     try:
-        import scipy.special as sc
-        from scipy.special import _ufuncs
+        # The ufuncs themselves: under SCIPY_ARRAY_API=1 scipy.special's names are
+        # Python wrappers around them (which reach these rules through dualnum.array_api).
+        from scipy.special import _basic
+        from scipy.special import _ufuncs as sc
     except ImportError:
         return
     names = {getattr(sc, n): f"scipy.special.{n}" for n in dir(sc)
-             if isinstance(getattr(sc, n), np.ufunc)}
-    names[_ufuncs._zeta] = names[_ufuncs._riemann_zeta] = "scipy.special.zeta"
+             if isinstance(getattr(sc, n), np.ufunc) and not n.startswith("_")}
+    names[sc._zeta] = names[sc._riemann_zeta] = "scipy.special.zeta"
+    names[sc.psi] = "scipy.special.digamma"  # digamma is psi
     name_origin(names)
 
     # SciPy's copies of functions dualnum has: the same rules.
@@ -135,13 +138,14 @@ def _load_scipy():
     for f in ("expm1", "log1p", "exp2", "cbrt"):
         register(lookup(getattr(np, f)), getattr(sc, f))
 
-    _POLYGAMMA = defjvp(polygamma, None, _polygamma_jvp, kind="special", aliases=(sc.polygamma,),
-                        primal=sc.polygamma,
+    _POLYGAMMA = defjvp(polygamma, None, _polygamma_jvp, kind="special", aliases=(_basic.polygamma,),
+                        primal=_basic.polygamma,
                         name="scipy.special.polygamma", argnames=("n", "x"),
                         domain=lambda s: s.polygamma_call(s), extra={"requires": "scipy"},
                         note="n (an integer) is not differentiated; poles at x = 0, -1, ...")
-    _ENV.update(polygamma=_POLYGAMMA, zeta=_ufuncs._zeta)
-    for n in ("digamma gammaln gamma i0 i1 i0e i1e iv ive jv yv kv kve j0 j1 y0 y1 k0 k1 "
+    _ENV.update(polygamma=_POLYGAMMA, zeta=sc._zeta)
+    _ENV["digamma"] = sc.psi
+    for n in ("gammaln gamma i0 i1 i0e i1e iv ive jv yv kv kve j0 j1 y0 y1 k0 k1 "
               "k0e k1e ellipk ellipe cosdg sindg betaln").split():
         _ENV[n] = getattr(sc, n)
 
@@ -173,7 +177,7 @@ def _load_scipy():
     E("rgamma", "-y * digamma(x)", domain=(_POLES,),
       note="1/Γ: the derivative at the zeros 0, -1, ... is (-1)^(n+1) n!, not computed "
            "by this formula (NaN there)")
-    E("digamma", "polygamma(1, x)", domain=(_POLES,), note="poles at 0, -1, -2, ...")
+    E(sc.psi, "polygamma(1, x)", domain=(_POLES,), note="poles at 0, -1, -2, ...")
     E("beta", "y * (digamma(a) - digamma(a + b))", "y * (digamma(b) - digamma(a + b))",
       domain=(POSITIVE, POSITIVE))
     E("betaln", "digamma(a) - digamma(a + b)", "digamma(b) - digamma(a + b)",
@@ -187,8 +191,7 @@ def _load_scipy():
     E("betainc", None, None, "exp((a - 1) * log(x) + (b - 1) * log1p(-x) - betaln(a, b))",
       names=("a", "b", "x"), domain=(Interval(1.0, 4.0), Interval(1.0, 4.0), _OPEN01),
       note=_PARAM.format("a, b"))
-    _ENV["_zeta"] = _ufuncs._zeta
-    elementwise(_ufuncs._zeta, None, "-x * zeta(x + 1, q)", names=("x", "q"),
+    elementwise(sc._zeta, None, "-x * zeta(x + 1, q)", names=("x", "q"),
                 name="scipy.special.zeta", requires="scipy",
                 domain=(Interval(1.5, 4.0), Interval(0.5, 4.0)),
                 note="Hurwitz ζ(x, q) in q only: ∂/∂x has no closed form (as JAX); "
