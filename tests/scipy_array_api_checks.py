@@ -76,6 +76,10 @@ check("scipy.special.chdtr", lambda v: sc.chdtr(3.0, v).sum(), x)
 check("scipy.stats.zscore", lambda v: ss.zscore(v)[1], x)
 check("scipy.integrate.trapezoid", lambda v: si.trapezoid(v * v), x)
 check("scipy.integrate.trapezoid (x=)", lambda v: si.trapezoid(v, x=np.cumsum(v)), x)
+from scipy._lib import array_api_extra as xpx  # noqa: E402
+
+check("array_api_extra.cov", lambda v: xpx.cov(v.reshape(2, 3))[0, 1], x)
+check("array_api_extra.at", lambda v: xpx.at(v)[1:3].multiply(v[:2]).sum(), x)
 check("scipy.special.struve (no rule)", lambda v: sc.struve(1.0, v).sum(), x,
       refuse="scipy.special.struve")
 check("scipy.special.zeta (Riemann, no rule)", lambda v: sc.zeta(v + 1.5).sum(), x,

@@ -155,18 +155,22 @@ def _check_device(device):
         raise ValueError(f"dualnum arrays live on the 'cpu' device, got {device!r}")
 
 
-def _create(f):
-    def g(*args, dtype=None, device=None, **kwargs):
-        _check_device(device)
-        _check_real(dtype)
-        return _out(f(*args, dtype=dtype, **kwargs))
-    g.__name__ = f.__name__
-    return g
+def zeros(shape, *, dtype=None, device=None):
+    _check_device(device)
+    _check_real(dtype)
+    return _out(np.zeros(shape, dtype=dtype))
 
 
-zeros = _create(np.zeros)
-ones = _create(np.ones)
-empty = _create(np.empty)
+def ones(shape, *, dtype=None, device=None):
+    _check_device(device)
+    _check_real(dtype)
+    return _out(np.ones(shape, dtype=dtype))
+
+
+def empty(shape, *, dtype=None, device=None):
+    _check_device(device)
+    _check_real(dtype)
+    return _out(np.empty(shape, dtype=dtype))
 
 
 def full(shape, fill_value, *, dtype=None, device=None):
@@ -188,10 +192,10 @@ def _shape(s):
 
 
 def _like(f, name):
-    def g(x, /, *args, dtype=None, device=None):
+    def g(x, /, *, dtype=None, device=None):
         _check_device(device)
         _check_real(dtype)
-        return _out(f(_p(_in(x)), *args, dtype=dtype))
+        return _out(f(_p(_in(x)), dtype=dtype))
     g.__name__ = name
     return g
 
@@ -379,7 +383,7 @@ def clip(x, /, min=None, max=None):  # noqa: A002
 
 
 def real(x, /):
-    return _in(x)
+    return _out(_in(x))
 
 
 def imag(x, /):
@@ -387,7 +391,7 @@ def imag(x, /):
 
 
 def conj(x, /):
-    return _in(x)
+    return _out(_in(x))
 
 
 # ------------------------------------------------------------------ statistics
@@ -598,7 +602,7 @@ def concat(arrays, /, *, axis=0):
     return _out(np.concatenate(arrays, axis=axis))
 
 
-def expand_dims(x, /, axis=0):
+def expand_dims(x, /, *, axis=0):
     return _out(np.expand_dims(_in(x), axis))
 
 
