@@ -1029,9 +1029,10 @@ def gelu__1(x, t_x, y_nd, ty_nd):
     ty = ty_nd.reshape(-1)
     for i in prange(ty.size):
         x_ = ld(x, i)
-        y_ = 0.5 * x_ * erfc_k(-0.7071067811865476 * x_)
+        c0_ = erfc_k(-0.7071067811865476 * x_)
+        y_ = 0.5 * x_ * c0_
         y[i] = y_
-        ty[i] = (0.5 * erfc_k(-0.7071067811865476 * x_) + 0.3989422804014327 * x_ * np.exp(-0.5 * x_ * x_)) * ld(t_x, i)
+        ty[i] = (0.5 * c0_ + 0.3989422804014327 * x_ * np.exp(-0.5 * x_ * x_)) * ld(t_x, i)
 
 PLANS['gelu'] = (True, {(True,): gelu__1})
 

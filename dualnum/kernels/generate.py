@@ -107,6 +107,15 @@ def kernel_plan(rule):
     if not diff:
         return None
     fuse_primal = rule.name in PRIMAL_IN_KERNEL or kprimal is not None
+    # erf/erfc calls the value and a partial share (gelu's erfc) are computed once
+    shared = []
+    if kprimal is not None:
+        calls = [ast.unparse(n) for n in ast.walk(ast.parse(primal_src, mode="eval"))
+                 if isinstance(n, ast.Call) and ast.unparse(n.func) in ("erf_k", "erfc_k")]
+        shared = [c for c in dict.fromkeys(calls) if any(c in p for p in scalar if p)]
+        for j, c in enumerate(shared):
+            primal_src = primal_src.replace(c, f"c{j}_")
+            scalar = [p.replace(c, f"c{j}_") if p else p for p in scalar]
     if not fuse_primal and all(s is None for s in scalar):
         return None  # constant partials: NumPy's single multiply is already one pass
     uses_y = any(s is not None and "y_" in s for s in scalar)
@@ -131,6 +140,8 @@ def kernel_plan(rule):
             for n in names:
                 lines.append(f"        {n}_ = ld({n}, i)")
             if fuse_primal:
+                for j, call in enumerate(shared):
+                    lines.append(f"        c{j}_ = {call}")
                 lines.append(f"        y_ = {primal_src}")
                 lines.append("        y[i] = y_")
             elif uses_y:

@@ -7,8 +7,9 @@ NumPy has no erf, and SciPy is not a dependency, so dualnum keeps its own:
   to a few ulp (branches per element, so the loop runs scalar).
 * float32: ``erf`` is one rational function ``x P(x²) / Q(x²)`` on ``[-4, 4]`` (the
   approximation Eigen and XLA use for float32), evaluated in float64 without branches, so
-  the loop vectorizes; its error is at most 1.6 float32 ulp. ``erfc`` is Cody's in
-  float64, rounded once: ``1 - erf`` would lose every digit of erfc's small values.
+  the loop vectorizes; its error is at most 1.6 float32 ulp. ``erfc`` is Cody's, in
+  float64 with one ``exp`` instead of two, rounded once (``1 - erf`` would lose every
+  digit of erfc's small values).
 
 ``erf_k``/``erfc_k`` are the scalar spellings the generated kernels call (numba picks
 the variant by the argument's type); :func:`erf` and :func:`erfc` run them over arrays.
@@ -66,6 +67,15 @@ def _erf_small(x):
 def _erfc_large(y):
     """erfc(y) for y > 0.46875 (Cody); y may be inf."""
     y = min(y, 40.0)  # erfc underflows to 0 from y ~ 27.3; keeps inf out of the sums
+    # exp(-y*y) as exp(-s*s) * exp(-(y-s)(y+s)) with s = y rounded down to 1/16, so the
+    # rounding error of y*y is not magnified (Cody).
+    s = math.trunc(y * 16.0) / 16.0
+    return math.exp(-s * s) * math.exp(-(y - s) * (y + s)) * _erfc_ratio(y)
+
+
+@jit
+def _erfc_ratio(y):
+    """erfc(y) exp(y²) for 0.46875 < y <= 40 (Cody's rational approximations)."""
     if y <= 4.0:
         num = _C[8] * y
         den = y
@@ -81,10 +91,7 @@ def _erfc_large(y):
             num = (num + _P[i]) * z
             den = (den + _Q[i]) * z
         r = (_INV_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / y
-    # exp(-y*y) as exp(-s*s) * exp(-(y-s)(y+s)) with s = y rounded down to 1/16, so the
-    # rounding error of y*y is not magnified (Cody).
-    s = math.trunc(y * 16.0) / 16.0
-    return math.exp(-s * s) * math.exp(-(y - s) * (y + s)) * r
+    return r
 
 
 @jit
@@ -140,10 +147,24 @@ def _erf_k(x):
     return lambda x: erf64(x)
 
 
+@jit
+def erfc32(x):
+    """erfc of a float32, computed in float64 with one exp: float32 needs no more."""
+    x = np.float64(x)
+    y = abs(x)
+    if y <= _SMALL:
+        return np.float32(1.0 - _erf_small(x))
+    if y > _SMALL:
+        yc = min(y, 40.0)
+        r = math.exp(-yc * yc) * _erfc_ratio(yc)
+        return np.float32(2.0 - r if x < 0 else r)
+    return np.float32(x)  # NaN
+
+
 @overload(erfc_k)
 def _erfc_k(x):
     if x == types.float32:
-        return lambda x: np.float32(erfc64(np.float64(x)))
+        return lambda x: erfc32(x)
     return lambda x: erfc64(x)
 
 
