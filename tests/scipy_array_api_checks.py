@@ -12,14 +12,8 @@ import sys
 
 import numpy as np
 
-assert os.environ.get("SCIPY_ARRAY_API") == "1"
-import scipy.integrate as si  # noqa: E402
-import scipy.optimize as so  # noqa: E402
-import scipy.special as sc  # noqa: E402
-import scipy.stats as ss  # noqa: E402
-
-import dualnum as dn  # noqa: E402
-from dualnum.core.rules import table  # noqa: E402
+import dualnum as dn
+from dualnum.core.rules import table
 
 RNG = np.random.default_rng(0)
 RESULTS = {}
@@ -52,59 +46,69 @@ def check(name, f, x, want=None, rtol=1e-5, atol=1e-7, refuse=None):
         RESULTS[name] = [False, f"{type(e).__name__}: {e}"]
 
 
-x = RNG.uniform(0.2, 1.8, 6)
-check("scipy.optimize.rosen", so.rosen, x, want=so.rosen_der(x))
-if hasattr(dn, "hessian"):
-    try:
-        ok = np.allclose(dn.hessian(so.rosen)(x), so.rosen_hess(x), rtol=1e-9, atol=1e-9)
-        RESULTS["scipy.optimize.rosen (hessian)"] = [bool(ok), "dn.hessian vs rosen_hess"]
-    except Exception as e:  # noqa: BLE001
-        RESULTS["scipy.optimize.rosen (hessian)"] = [False, f"{type(e).__name__}: {e}"]
-check("scipy.special.logsumexp", sc.logsumexp, x)
-check("scipy.special.logsumexp (axis, b)", lambda v: sc.logsumexp(
-    v.reshape(2, 3), axis=1, b=dn.Dual(np.arange(1.0, 7.0).reshape(2, 3)))[1], x)
-check("scipy.special.softmax", lambda v: sc.softmax(v)[2], x)
-check("scipy.special.log_softmax", lambda v: sc.log_softmax(v)[3], x)
-check("scipy.special.expit", lambda v: sc.expit(v).sum(), x)
-check("scipy.special.erf", lambda v: sc.erf(v).sum(), x)
-check("scipy.special.gammaln", lambda v: sc.gammaln(v).sum(), x)
-check("scipy.special.xlogy", lambda v: sc.xlogy(v, 3.0 - v).sum(), x)
-check("scipy.special.polygamma", lambda v: sc.polygamma(2, v).sum(), x)
-check("scipy.special.zeta", lambda v: sc.zeta(3.0, v).sum(), x)
-check("scipy.special.softplus", lambda v: sc.softplus(v).sum(), x)
-check("scipy.special.chdtr", lambda v: sc.chdtr(3.0, v).sum(), x)
-check("scipy.stats.zscore", lambda v: ss.zscore(v)[1], x)
-check("scipy.integrate.trapezoid", lambda v: si.trapezoid(v * v), x)
-check("scipy.integrate.trapezoid (x=)", lambda v: si.trapezoid(v, x=np.cumsum(v)), x)
-from scipy._lib import array_api_extra as xpx  # noqa: E402
+def main():
+    assert os.environ.get("SCIPY_ARRAY_API") == "1", "run with SCIPY_ARRAY_API=1"
+    import scipy.integrate as si
+    import scipy.optimize as so
+    import scipy.special as sc
+    import scipy.stats as ss
+    from scipy._lib import array_api_extra as xpx
 
-check("array_api_extra.cov", lambda v: xpx.cov(v.reshape(2, 3))[0, 1], x)
-check("array_api_extra.at", lambda v: xpx.at(v)[1:3].multiply(v[:2]).sum(), x)
-check("scipy.special.struve (no rule)", lambda v: sc.struve(1.0, v).sum(), x,
-      refuse="scipy.special.struve")
-check("scipy.special.zeta (Riemann, no rule)", lambda v: sc.zeta(v + 1.5).sum(), x,
-      refuse="scipy.special.zeta")
+    x = RNG.uniform(0.2, 1.8, 6)
+    check("scipy.optimize.rosen", so.rosen, x, want=so.rosen_der(x))
+    if hasattr(dn, "hessian"):
+        try:
+            ok = np.allclose(dn.hessian(so.rosen)(x), so.rosen_hess(x), rtol=1e-9, atol=1e-9)
+            RESULTS["scipy.optimize.rosen (hessian)"] = [bool(ok), "dn.hessian vs rosen_hess"]
+        except Exception as e:  # noqa: BLE001
+            RESULTS["scipy.optimize.rosen (hessian)"] = [False, f"{type(e).__name__}: {e}"]
+    check("scipy.special.logsumexp", sc.logsumexp, x)
+    check("scipy.special.logsumexp (axis, b)", lambda v: sc.logsumexp(
+        v.reshape(2, 3), axis=1, b=dn.Dual(np.arange(1.0, 7.0).reshape(2, 3)))[1], x)
+    check("scipy.special.softmax", lambda v: sc.softmax(v)[2], x)
+    check("scipy.special.log_softmax", lambda v: sc.log_softmax(v)[3], x)
+    check("scipy.special.expit", lambda v: sc.expit(v).sum(), x)
+    check("scipy.special.erf", lambda v: sc.erf(v).sum(), x)
+    check("scipy.special.gammaln", lambda v: sc.gammaln(v).sum(), x)
+    check("scipy.special.xlogy", lambda v: sc.xlogy(v, 3.0 - v).sum(), x)
+    check("scipy.special.polygamma", lambda v: sc.polygamma(2, v).sum(), x)
+    check("scipy.special.zeta", lambda v: sc.zeta(3.0, v).sum(), x)
+    check("scipy.special.softplus", lambda v: sc.softplus(v).sum(), x)
+    check("scipy.special.chdtr", lambda v: sc.chdtr(3.0, v).sum(), x)
+    check("scipy.stats.zscore", lambda v: ss.zscore(v)[1], x)
+    check("scipy.integrate.trapezoid", lambda v: si.trapezoid(v * v), x)
+    check("scipy.integrate.trapezoid (x=)", lambda v: si.trapezoid(v, x=np.cumsum(v)), x)
+    check("array_api_extra.cov", lambda v: xpx.cov(v.reshape(2, 3))[0, 1], x)
+    check("array_api_extra.at", lambda v: xpx.at(v)[1:3].multiply(v[:2]).sum(), x)
+    check("scipy.special.struve (no rule)", lambda v: sc.struve(1.0, v).sum(), x,
+          refuse="scipy.special.struve")
+    check("scipy.special.zeta (Riemann, no rule)", lambda v: sc.zeta(v + 1.5).sum(), x,
+          refuse="scipy.special.zeta")
 
-# Every scipy.special rule, called as scipy.special.<name>: each differentiable argument
-# in turn, the others fixed, inside its domain.
-for rule in table():
-    if not rule.name.startswith("scipy.special.") or rule.name.endswith("polygamma"):
-        continue
-    fn = getattr(sc, rule.name.rsplit(".", 1)[1])
-    doms = rule.domain
-    mids = [0.5 * (d.lo + d.hi) + 0.1 for d in doms]
-    for i, p in enumerate(rule.partials):
-        if p is None:
+    # Every scipy.special rule, called as scipy.special.<name>: each differentiable argument
+    # in turn, the others fixed, inside its domain.
+    for rule in table():
+        if not rule.name.startswith("scipy.special.") or rule.name.endswith("polygamma"):
             continue
-        d = doms[i]
-        xi = RNG.uniform(d.lo + d.margin, d.hi - d.margin, 4)
-        for a in d.avoid:
-            xi = np.where(np.abs(xi - a) < 2 * d.margin, a + 3 * d.margin, xi)
+        fn = getattr(sc, rule.name.rsplit(".", 1)[1])
+        doms = rule.domain
+        mids = [0.5 * (d.lo + d.hi) + 0.1 for d in doms]
+        for i, p in enumerate(rule.partials):
+            if p is None:
+                continue
+            d = doms[i]
+            xi = RNG.uniform(d.lo + d.margin, d.hi - d.margin, 4)
+            for a in d.avoid:
+                xi = np.where(np.abs(xi - a) < 2 * d.margin, a + 3 * d.margin, xi)
 
-        def f(v, i=i, fn=fn, mids=mids):
-            args = list(mids)
-            args[i] = v
-            return fn(*args).sum()
-        check(f"{rule.name} (d/d{rule.argnames[i]})", f, xi, rtol=2e-5, atol=1e-6)
+            def f(v, i=i, fn=fn, mids=mids):
+                args = list(mids)
+                args[i] = v
+                return fn(*args).sum()
+            check(f"{rule.name} (d/d{rule.argnames[i]})", f, xi, rtol=2e-5, atol=1e-6)
 
-json.dump(RESULTS, sys.stdout)
+    json.dump(RESULTS, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

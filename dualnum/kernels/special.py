@@ -140,13 +140,6 @@ def erfc_k(x):
     return math.erfc(x)
 
 
-@overload(erf_k)
-def _erf_k(x):
-    if x == types.float32:
-        return lambda x: erf32(x)
-    return lambda x: erf64(x)
-
-
 @jit
 def erfc32(x):
     """erfc of a float32, computed in float64 with one exp: float32 needs no more."""
@@ -161,11 +154,15 @@ def erfc32(x):
     return np.float32(x)  # NaN
 
 
-@overload(erfc_k)
-def _erfc_k(x):
-    if x == types.float32:
-        return lambda x: erfc32(x)
-    return lambda x: erfc64(x)
+def _by_dtype(stub, f32, f64):
+    """Compile calls of ``stub`` inside kernels as ``f32`` for float32, else ``f64``."""
+    @overload(stub)
+    def impl(x):
+        return (lambda x: f32(x)) if x == types.float32 else (lambda x: f64(x))
+
+
+_by_dtype(erf_k, erf32, erf64)
+_by_dtype(erfc_k, erfc32, erfc64)
 
 
 @kernel
