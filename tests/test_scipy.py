@@ -50,8 +50,8 @@ def test_scipy_copies_share_dualnum_rules():
 
 
 def test_errors_name_scipy_special():
-    with pytest.raises(TypeError, match=r"scipy\.special\.struve has no dualnum rule"):
-        _ufuncs.struve(1.0, _d([1.0]))
+    with pytest.raises(TypeError, match=r"scipy\.special\.ber has no dualnum rule"):
+        _ufuncs.ber(_d([1.0]))
     with pytest.raises(TypeError, match=r"scipy\.special\.zeta has no dualnum rule"):
         _ufuncs._riemann_zeta(_d([2.0]))
     with pytest.raises(TypeError, match=r"scipy\.special\.jv: argument 'v' is not "):

@@ -146,7 +146,8 @@ def _load_scipy():
     _ENV.update(polygamma=_POLYGAMMA, zeta=sc._zeta)
     _ENV["digamma"] = sc.psi
     for n in ("gammaln gamma i0 i1 i0e i1e iv ive jv yv kv kve j0 j1 y0 y1 k0 k1 "
-              "k0e k1e ellipk ellipe cosdg sindg betaln").split():
+              "k0e k1e ellipk ellipe cosdg sindg betaln jve yve struve modstruve hyp0f1 "
+              "hyp2f1").split():
         _ENV[n] = getattr(sc, n)
 
     def E(fn, *partials, **kw):
@@ -196,6 +197,29 @@ def _load_scipy():
                 domain=(Interval(1.5, 4.0), Interval(0.5, 4.0)),
                 note="Hurwitz ζ(x, q) in q only: ∂/∂x has no closed form (as JAX); "
                      "Riemann's ζ(x) has no rule")
+    E("erfi", f"{_TWO_OVER_SQRT_PI} * exp(x * x)", domain=(Interval(-3.0, 3.0),))
+    E("ndtri_exp", "2.5066282746310002 * exp(x + 0.5 * y * y)",
+      domain=(Interval(-5.0, -0.1),), note="ndtri(exp(x)), x < 0")
+    E("gammaincinv", None, "exp(gammaln(a) + y - (a - 1) * log(y))", names=("a", "p"),
+      domain=(Interval(0.5, 4.0), _OPEN01), note=_PARAM.format("a"))
+    E("gammainccinv", None, "-exp(gammaln(a) + y - (a - 1) * log(y))", names=("a", "p"),
+      domain=(Interval(0.5, 4.0), _OPEN01), note=_PARAM.format("a"))
+    E("betaincinv", None, None, "exp(betaln(a, b) - (a - 1) * log(y) - (b - 1) * log1p(-y))",
+      names=("a", "b", "p"), domain=(Interval(1.0, 4.0), Interval(1.0, 4.0), _OPEN01),
+      note=_PARAM.format("a, b"))
+    E("owens_t", "-0.19947114020071635 * exp(-0.5 * h * h) * erf(0.7071067811865476 * a * h)",
+      "exp(-0.5 * h * h * (1 + a * a)) / (6.283185307179586 * (1 + a * a))",
+      names=("h", "a"), domain=(REAL, Interval(-3.0, 3.0)))
+    E("gammasgn", "0", domain=(_POLES,), note="piecewise constant: derivative 0")
+    # --- hypergeometric functions: in their argument x; a, b, c are parameters.
+    # (hyp1f1 and hyperu have no rule: SciPy's values are off at tiny x and near integer
+    # b, and their derivative formulas would carry that into tangents.)
+    E("hyp0f1", None, "hyp0f1(v + 1, x) / v", names=("v", "x"),
+      domain=(Interval(0.5, 3.0), REAL), note=_PARAM.format("v"))
+    E("hyp2f1", None, None, None, "a * b / c * hyp2f1(a + 1, b + 1, c + 1, x)",
+      names=("a", "b", "c", "x"),
+      domain=(Interval(-1.5, 1.5), Interval(-1.5, 1.5), Interval(0.5, 3.0),
+              Interval(-0.9, 0.9)), note=_PARAM.format("a, b, c") + "; |x| < 1")
     # --- information theory
     E("xlogy", "log(b)", "a / b", domain=(REAL, POSITIVE),
       note="0 where a == 0 (also for b == 0); the partials are log(b) and a/b as in JAX "
@@ -252,6 +276,19 @@ def _load_scipy():
       note="∫₁ˣ log t/(1 - t) dt; at x == 1 the derivative is its limit -1")
     E("sindg", "0.017453292519943295 * cosdg(x)", domain=(REAL,))
     E("cosdg", "-0.017453292519943295 * sindg(x)", domain=(REAL,))
+    E("tandg", "0.017453292519943295 * (1 + y * y)", domain=(Interval(-80.0, 80.0),))
+    E("cotdg", "-0.017453292519943295 * (1 + y * y)", domain=(Interval(10.0, 170.0),))
+    E("radian", "0.017453292519943295", "0.0002908882086657216", "4.84813681109536e-06",
+      names=("d", "m", "s"), domain=(REAL, REAL, REAL))
+    E("round", "0", domain=(Interval(-4.0, 4.0, avoid=tuple(i + 0.5 for i in range(-5, 5)),
+                                     margin=0.05),),
+      note="piecewise constant: derivative 0, also at the jumps (JAX)")
+    E("ellipkm1", "-(ellipe(1 - x) - x * y) / (2 * x * (1 - x))", domain=(_OPEN01,),
+      note="K(1 - p); log singularity at p == 0")
+    E("ellipkinc", "1 / sqrt(1 - m * sin(phi) * sin(phi))", None, names=("phi", "m"),
+      domain=(Interval(-1.5, 1.5), Interval(0.0, 0.9)), note=_PARAM.format("m"))
+    E("ellipeinc", "sqrt(1 - m * sin(phi) * sin(phi))", None, names=("phi", "m"),
+      domain=(Interval(-1.5, 1.5), Interval(0.0, 0.9)), note=_PARAM.format("m"))
     E("ellipk", "(ellipe(x) - (1 - x) * y) / (2 * x * (1 - x))", domain=(_OPEN01,),
       note="K(m), parameter m; log singularity at m == 1")
     E("ellipe", "(y - ellipk(x)) / (2 * x)", domain=(_OPEN01,), note="E(m), parameter m")
@@ -275,6 +312,15 @@ def _load_scipy():
       domain=(_ORDER, _AWAY), note=_PARAM.format("v") + "; singular at 0")
     E("kve", None, "y - 0.5 * (kve(v - 1, x) + kve(v + 1, x))", names=("v", "x"),
       domain=(_ORDER, _AWAY), note=_PARAM.format("v") + "; singular at 0")
+    E("jve", None, "0.5 * (jve(v - 1, x) - jve(v + 1, x))", names=("v", "x"),
+      domain=(_ORDER, POSITIVE), note=_PARAM.format("v") + "; equals jv for real x")
+    E("yve", None, "0.5 * (yve(v - 1, x) - yve(v + 1, x))", names=("v", "x"),
+      domain=(_ORDER, _AWAY), note=_PARAM.format("v") + "; equals yv for real x")
+    _STRUVE = "(0.5 * x) ** v / (1.7724538509055159 * gamma(v + 1.5))"
+    E("struve", None, f"0.5 * (struve(v - 1, x) - struve(v + 1, x) + {_STRUVE})",
+      names=("v", "x"), domain=(_ORDER, POSITIVE), note=_PARAM.format("v"))
+    E("modstruve", None, f"0.5 * (modstruve(v - 1, x) + modstruve(v + 1, x) + {_STRUVE})",
+      names=("v", "x"), domain=(_ORDER, POSITIVE), note=_PARAM.format("v"))
     E("j0", "-j1(x)", domain=(REAL,))
     E("j1", "0.5 * (j0(x) - jv(2, x))", domain=(REAL,))
     E("y0", "-y1(x)", domain=(_AWAY,), note="singular at 0")
