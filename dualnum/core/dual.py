@@ -10,6 +10,7 @@ the called function up in the rule table (:mod:`dualnum.core.rules`) and hand ov
 from __future__ import annotations
 
 import operator
+import os
 
 import numpy as np
 
@@ -159,11 +160,14 @@ class Dual:
     def __array__(self, dtype=None, copy=None):
         # Converting a Dual to a plain array would drop its tangent without a word.
         # SciPy's NumPy code paths start with np.asarray: say how to reach its
-        # array-API paths instead.
+        # array-API paths instead (or, when they are on, that this caller has none).
+        hint = ("SciPy's array-API paths are on (SCIPY_ARRAY_API is set), but the caller "
+                "converts with np.asarray: it has no array-API path for Duals"
+                if os.environ.get("SCIPY_ARRAY_API") else
+                "In SciPy: set SCIPY_ARRAY_API=1 to run SciPy's array-API code on Duals")
         raise TypeError(
             "a Dual cannot be converted to a plain ndarray (that would silently drop its "
-            "tangent); use d.primal if you mean the value only. In SciPy: set "
-            "SCIPY_ARRAY_API=1 to run SciPy's array-API code on Duals"
+            f"tangent); use d.primal if you mean the value only. {hint}"
         )
 
     def __setitem__(self, key, value):
