@@ -369,3 +369,21 @@ def test_array_api_compat_sees_the_namespace():
     e = xpx.at(d)[1:].set(7.0)
     assert e.primal.tolist() == [0.0, 7.0, 7.0] and e.tangent.tolist() == [1.0, 0.0, 0.0]
     assert xpx.atleast_nd(d, ndim=3).shape == (1, 1, 3)
+
+
+def test_hypothesis_builds_arrays_of_the_namespace():
+    """Hypothesis's array-API strategies (which the standard's own suite draws its inputs
+    from) accept the namespace and build arrays of every dtype it names."""
+    from hypothesis import given, settings
+    from hypothesis.extra.array_api import make_strategies_namespace
+
+    xps = make_strategies_namespace(xp, api_version="2023.12")
+
+    @settings(max_examples=20)
+    @given(xps.arrays(dtype=xps.scalar_dtypes(), shape=xps.array_shapes(min_dims=0)))
+    def check(x):
+        assert x.__array_namespace__() is xp or isinstance(x, np.ndarray)
+        assert isinstance(x, dn.Dual) == xp.isdtype(x.dtype, "real floating")
+        assert xp.reshape(x, (-1,)).shape == (x.size,)
+
+    check()
