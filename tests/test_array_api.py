@@ -380,9 +380,9 @@ def test_hypothesis_builds_arrays_of_the_namespace():
 
     xps = make_strategies_namespace(xp, api_version="2023.12")
 
-    @settings(max_examples=20)
     dtypes = xps.boolean_dtypes() | xps.real_dtypes()
 
+    @settings(max_examples=20)
     @given(xps.arrays(dtype=dtypes, shape=xps.array_shapes(min_dims=0)))
     def check(x):
         assert x.__array_namespace__() is xp or isinstance(x, np.ndarray)
