@@ -27,6 +27,7 @@ def check_jvp(f, primals):
                               else v for v in leaves])
     _check_jvp(plain, primals)
 
+
 # name -> parameters as in the standard: "/" ends positional-only, "*" starts keyword-only
 SPEC = {
     # creation
@@ -100,8 +101,8 @@ def _params(f):
             out.append("*")
             seen_kw = True
         out.append(p.name)
-        if p.kind is p.POSITIONAL_ONLY and (i + 1 == len(ps)
-                                             or ps[i + 1].kind is not p.POSITIONAL_ONLY):
+        last_positional = i + 1 == len(ps) or ps[i + 1].kind is not p.POSITIONAL_ONLY
+        if p.kind is p.POSITIONAL_ONLY and last_positional:
             out.append("/")
     return " ".join(out)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import operator
 from collections import namedtuple
 
 import numpy as np
@@ -328,39 +327,69 @@ def result_type(*arrays_and_dtypes):
 
 
 # ------------------------------------------------------------------ elementwise
+# The standard's name -> NumPy's ufunc. Differentiable ones get their tangent from the
+# ufunc's rule (floor_divide, remainder, copysign: none yet, so they refuse on Duals).
+# The rest are functions of the value only: booleans and integers carry no derivative.
 abs = _wrap1(np.absolute)  # noqa: A001
-acos, acosh = _wrap1(np.arccos), _wrap1(np.arccosh)
-asin, asinh = _wrap1(np.arcsin), _wrap1(np.arcsinh)
-atan, atanh = _wrap1(np.arctan), _wrap1(np.arctanh)
-atan2 = _wrap2(np.arctan2)
-add, subtract, multiply, divide = (_wrap2(f) for f in (np.add, np.subtract, np.multiply,
-                                                        np.divide))
-pow = _wrap2(np.power)  # noqa: A001
-cos, cosh, sin, sinh, tan, tanh = (_wrap1(f) for f in (np.cos, np.cosh, np.sin, np.sinh,
-                                                        np.tan, np.tanh))
-exp, expm1, log, log1p, log2, log10 = (_wrap1(f) for f in (np.exp, np.expm1, np.log,
-                                                            np.log1p, np.log2, np.log10))
-logaddexp = _wrap2(np.logaddexp)
-hypot, maximum, minimum = _wrap2(np.hypot), _wrap2(np.maximum), _wrap2(np.minimum)
-negative, positive, square, sqrt = (_wrap1(f) for f in (np.negative, np.positive, np.square,
-                                                         np.sqrt))
+acos = _wrap1(np.arccos)
+acosh = _wrap1(np.arccosh)
+asin = _wrap1(np.arcsin)
+asinh = _wrap1(np.arcsinh)
+atan = _wrap1(np.arctan)
+atanh = _wrap1(np.arctanh)
+cos = _wrap1(np.cos)
+cosh = _wrap1(np.cosh)
+sin = _wrap1(np.sin)
+sinh = _wrap1(np.sinh)
+tan = _wrap1(np.tan)
+tanh = _wrap1(np.tanh)
+exp = _wrap1(np.exp)
+expm1 = _wrap1(np.expm1)
+log = _wrap1(np.log)
+log1p = _wrap1(np.log1p)
+log2 = _wrap1(np.log2)
+log10 = _wrap1(np.log10)
+negative = _wrap1(np.negative)
+positive = _wrap1(np.positive)
+square = _wrap1(np.square)
+sqrt = _wrap1(np.sqrt)
 sign = _wrap1(np.sign)
-ceil, floor, trunc = _wrap1(np.ceil), _wrap1(np.floor), _wrap1(np.trunc)
+ceil = _wrap1(np.ceil)
+floor = _wrap1(np.floor)
+trunc = _wrap1(np.trunc)
+add = _wrap2(np.add)
+subtract = _wrap2(np.subtract)
+multiply = _wrap2(np.multiply)
+divide = _wrap2(np.divide)
+pow = _wrap2(np.power)  # noqa: A001
+atan2 = _wrap2(np.arctan2)
+logaddexp = _wrap2(np.logaddexp)
+hypot = _wrap2(np.hypot)
+maximum = _wrap2(np.maximum)
+minimum = _wrap2(np.minimum)
 copysign = _wrap2(np.copysign)
-floor_divide, remainder = _wrap2(np.floor_divide), _wrap2(np.remainder)
-# Functions of the value only: booleans and integers carry no derivative.
-equal, not_equal = _value2(np.equal), _value2(np.not_equal)
-greater, greater_equal = _value2(np.greater), _value2(np.greater_equal)
-less, less_equal = _value2(np.less), _value2(np.less_equal)
-isfinite, isinf, isnan, signbit = (_value1(f) for f in (np.isfinite, np.isinf, np.isnan,
-                                                         np.signbit))
-logical_and, logical_or, logical_xor = (_value2(f) for f in (np.logical_and, np.logical_or,
-                                                              np.logical_xor))
+floor_divide = _wrap2(np.floor_divide)
+remainder = _wrap2(np.remainder)
+isfinite = _value1(np.isfinite)
+isinf = _value1(np.isinf)
+isnan = _value1(np.isnan)
+signbit = _value1(np.signbit)
 logical_not = _value1(np.logical_not)
-bitwise_and, bitwise_or, bitwise_xor = (_value2(f) for f in (np.bitwise_and, np.bitwise_or,
-                                                              np.bitwise_xor))
-bitwise_left_shift, bitwise_right_shift = _value2(np.left_shift), _value2(np.right_shift)
 bitwise_invert = _value1(np.invert)
+equal = _value2(np.equal)
+not_equal = _value2(np.not_equal)
+greater = _value2(np.greater)
+greater_equal = _value2(np.greater_equal)
+less = _value2(np.less)
+less_equal = _value2(np.less_equal)
+logical_and = _value2(np.logical_and)
+logical_or = _value2(np.logical_or)
+logical_xor = _value2(np.logical_xor)
+bitwise_and = _value2(np.bitwise_and)
+bitwise_or = _value2(np.bitwise_or)
+bitwise_xor = _value2(np.bitwise_xor)
+bitwise_left_shift = _value2(np.left_shift)
+bitwise_right_shift = _value2(np.right_shift)
 
 
 def round(x, /):  # noqa: A001
@@ -730,7 +759,7 @@ def _namespace(api_version=None):
     return _SELF
 
 
-from . import linalg  # noqa: E402  (the extension; it uses the functions above)
+from . import linalg  # noqa: E402,F401  (the extension; it uses the functions above)
 from . import special  # noqa: E402,F401
 
 import sys as _sys  # noqa: E402

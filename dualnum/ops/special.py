@@ -138,8 +138,8 @@ def _load_scipy():
     for f in ("expm1", "log1p", "exp2", "cbrt"):
         register(lookup(getattr(np, f)), getattr(sc, f))
 
-    _POLYGAMMA = defjvp(polygamma, None, _polygamma_jvp, kind="special", aliases=(_basic.polygamma,),
-                        primal=_basic.polygamma,
+    _POLYGAMMA = defjvp(polygamma, None, _polygamma_jvp, kind="special",
+                        aliases=(_basic.polygamma,), primal=_basic.polygamma,
                         name="scipy.special.polygamma", argnames=("n", "x"),
                         domain=lambda s: s.polygamma_call(s), extra={"requires": "scipy"},
                         note="n (an integer) is not differentiated; poles at x = 0, -1, ...")
@@ -271,8 +271,8 @@ def _load_scipy():
       note="at x == 0 the derivative is its limit 1/2")
     E("expi", "exp(x) / x", domain=(POSITIVE,), note="log singularity at 0")
     E("exp1", "-exp(-x) / x", domain=(POSITIVE,), note="log singularity at 0")
-    E("spence", "where(x == 1, -1, log(x) / (1 - where(x == 1, 0, x)))", domain=(Interval(0.05, 4.0, avoid=(1.0,),
-                                                                         margin=0.05),),
+    E("spence", "where(x == 1, -1, log(x) / (1 - where(x == 1, 0, x)))",
+      domain=(Interval(0.05, 4.0, avoid=(1.0,), margin=0.05),),
       note="∫₁ˣ log t/(1 - t) dt; at x == 1 the derivative is its limit -1")
     E("sindg", "0.017453292519943295 * cosdg(x)", domain=(REAL,))
     E("cosdg", "-0.017453292519943295 * sindg(x)", domain=(REAL,))
