@@ -30,14 +30,17 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from . import ops as _ops  # noqa: F401  (registers the rule table)
 from . import kernels as _kernels
 from .core.dual import Dual
-from .core.errors import (BatchMismatchError, DomainError, DTypeError, ShapeError,
-                          TreeMismatchError)
+from .core.errors import (BatchMismatchError, ConversionError, DomainError, DTypeError,
+                          ShapeError, TreeMismatchError)
+from .core.levels import LeakedDualError
 from .core.rules import table as rules_table
 from .ops.special import erf, erfc
 from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
                           softplus)
-from .transforms import derivative, forward_gradient, grad, jacfwd, jvp
+from .transforms import derivative, grad, hessian, hvp, jacfwd, jvp, value_and_grad
+from .custom import custom_jvp, defjvp
+from .fg import forward_gradient
 from .trace import trace
 from . import array_api as _array_api  # noqa: F401  (Dual.__array_namespace__)
 
@@ -49,8 +52,10 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "Dual", "jvp", "jacfwd", "grad", "derivative", "forward_gradient", "rules_table",
+    "Dual", "jvp", "jacfwd", "grad", "value_and_grad", "derivative", "hessian", "hvp",
+    "forward_gradient", "custom_jvp", "defjvp", "rules_table",
     "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
+    "ConversionError", "LeakedDualError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
     "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
     "erf", "erfc",

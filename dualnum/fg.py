@@ -23,6 +23,7 @@ from .core.dual import as_float_array
 from .core.errors import ShapeError
 from .core.pytree import flatten, unflatten
 from .lowrank import LowRank, WeightedSum
+from .transforms import jvp
 
 
 def _normal(rng, k, shape, dtype):
@@ -62,8 +63,6 @@ def sample_directions(rng, leaves, k, distribution):
 def directional_derivatives(f, params, *, rng, n_directions=1, distribution="normal"):
     """``(f(params), d, vs, treedef, leaves)``: d[k] = ∇f·v_k for K sampled directions,
     in one batched forward pass. The building block of :func:`forward_gradient`."""
-    from .transforms import jvp
-
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
                         "use numpy.random.default_rng(seed)")
@@ -98,11 +97,26 @@ def estimate(d, vs, dense=True):
 
 def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal", clip=None,
                      dense=True):
-    """See :func:`dualnum.forward_gradient`. ``clip`` limits each directional derivative
-    to [-clip, clip] (reproductions of the paper needed it for stability; the estimate is
-    then biased where clipping acts). ``dense=False`` returns ``"outer"`` estimates as
-    :class:`~dualnum.lowrank.LowRank` sums, which ``dn.optim.SGD`` applies as a fused
-    rank-K update."""
+    """Forward gradient (Baydin et al. 2022): ``(f(params), mean_k (∇f·v_k) v_k)``.
+
+    Draws K = ``n_directions`` random tangents ``v_k`` with E[v vᵀ] = I and pushes all of
+    them through ``f`` in one batched forward pass. The estimate is unbiased for ∇f.
+
+    * ``distribution``: ``"normal"`` (the paper's), ``"rademacher"`` (±1 signs) or
+      ``"outer"`` (a rank-one V = a bᵀ for each matrix, normal elsewhere); see the module
+      docstring for their costs and variances.
+    * ``clip``: clip each directional derivative ∇f·v_k to [-clip, clip] first (biased
+      where it acts; reproductions of the paper needed it for stability).
+    * ``dense=False``: return the estimate's leaves unformed (dualnum.lowrank), so that
+      ``dn.optim.SGD`` applies each one within the update's own pass.
+
+    >>> import numpy as np, dualnum as dn
+    >>> rng = np.random.default_rng(0)
+    >>> value, g = dn.forward_gradient(lambda p: np.sum(p["w"] ** 2),
+    ...                                {"w": np.ones(3)}, rng=rng, n_directions=4)
+    >>> float(value), sorted(g)
+    (3.0, ['w'])
+    """
     value, d, vs, td, leaves = directional_derivatives(
         f, params, rng=rng, n_directions=n_directions, distribution=distribution)
     if clip is not None:

@@ -2,12 +2,14 @@
 list*) of a function run on Duals.
 
 Every op that runs on a Dual goes through the rule table (:mod:`dualnum.core.rules`).
-While a trace is being recorded, ``dualnum.core.rules._tracer`` points at a recorder and
-``apply()`` reports each op to it: the op, its arguments, and the Dual it produced. The
-recorder names each value (inputs by the function's parameter names, intermediate values
-``v1, v2, ...``) and keeps, per op, its name, where each argument came from, the primal,
-the tangent and the derivative rule as it is written in the table. When no trace is being
-recorded the hook is ``None`` and each op pays one ``is None`` test, nothing more.
+A trace opens a perturbation level of its own (:mod:`dualnum.core.levels`) with a
+recorder attached, and ``apply()`` reports each op at that level to it: the op, its
+arguments, and the Dual it produced. Transforms called inside the traced function open
+levels of their own, which report to the same recorder, so a trace of nested derivatives
+shows each entry's level. The recorder names each value (inputs by the function's
+parameter names, intermediate values ``v1, v2, ...``) and keeps, per op, its name, where
+each argument came from, the primal, the tangent and the derivative rule as it is written
+in the table. Ops outside a trace pay nothing for it.
 
 >>> import numpy as np, dualnum as dn
 >>> t = dn.trace(lambda x: np.sin(x) * x, 0.5)
@@ -34,10 +36,11 @@ import threading
 
 import numpy as np
 
-from .core import rules as _rules
+from .core import levels as _levels
 from .core.dual import Dual, as_float_array
 from .core.errors import ShapeError
 from .core.pytree import flatten, leaves_with_paths, unflatten
+from .transforms import _check_output, _make_duals, _split
 
 __all__ = ["trace", "Trace", "TraceEntry"]
 
@@ -122,14 +125,16 @@ class TraceEntry:
     ``params`` (keyword arguments), ``primal``, ``tangent`` (an ndarray; zeros when the
     tangent is a symbolic zero), ``symbolic_zero``, ``batch_size`` (K, or None),
     ``rule`` (the :class:`~dualnum.core.rules.Rule`, None for inputs) and
-    ``rule_text`` (the derivative rule as written in the table).
+    ``rule_text`` (the derivative rule as written in the table) and ``level`` (the
+    perturbation level it ran at: the trace's own, or that of a transform called inside
+    the traced function).
     """
 
     __slots__ = ("slot", "op", "inputs", "parents", "params", "primal", "_tangent",
-                 "batch_size", "rule", "output_index")
+                 "batch_size", "rule", "output_index", "level")
 
     def __init__(self, slot, op, inputs, parents, params, primal, tangent, batch_size,
-                 rule=None, output_index=None):
+                 rule=None, output_index=None, level=None):
         self.slot = slot
         self.op = op
         self.inputs = tuple(inputs)
@@ -140,6 +145,7 @@ class TraceEntry:
         self.batch_size = batch_size
         self.rule = rule
         self.output_index = output_index  # which output of a multi-output op (split)
+        self.level = level  # the perturbation level the op ran at (core.levels.Level)
 
     @property
     def tangent(self):
@@ -180,6 +186,7 @@ class TraceEntry:
             "tangent": None if self._tangent is None and lists else conv(self.tangent),
             "symbolic_zero": self.symbolic_zero, "batch_size": self.batch_size,
             "rule": self.rule_text,
+            "level": None if self.level is None else str(self.level),
         }
 
     def _direction(self, k):
@@ -188,7 +195,7 @@ class TraceEntry:
         else:
             t = None if self._tangent is None else self.tangent[k]
         return TraceEntry(self.slot, self.op, self.inputs, self.parents, self.params,
-                          self.primal, t, None, self.rule, self.output_index)
+                          self.primal, t, None, self.rule, self.output_index, self.level)
 
     def __repr__(self):
         return (f"<TraceEntry {self.slot} = {self.label}({', '.join(self.inputs)}): "
@@ -232,7 +239,8 @@ class Trace:
 
     @property
     def ops(self):
-        return [e for e in self.entries if e.op != _INPUT]
+        return [e for e in self.entries
+                if e.op != _INPUT and not e.op.startswith("input of ")]
 
     def __len__(self):
         return len(self.entries)
@@ -289,7 +297,17 @@ class Trace:
             return head + f", tangent of {seeds[0].slot} = 1"
         return head
 
+    def _level_names(self):
+        """Each level's label in this trace (1 for the trace's own, 2, 3, ... for the
+        transforms called inside it), or None when all entries share one level."""
+        levels = sorted({e.level for e in self.entries if e.level is not None},
+                        key=lambda lv: lv.order)
+        if len(levels) < 2:
+            return None
+        return {lv: f"{i} ({lv.name})" for i, lv in enumerate(levels, 1)}
+
     def _rows(self, precision, max_items):
+        names = self._level_names()
         rows = []
         for e in self.entries:
             ins = list(e.inputs) + [f"{k}={_fmt_const(v)}" for k, v in e.params.items()]
@@ -297,14 +315,16 @@ class Trace:
                 tan = "0 (symbolic)"
             else:
                 tan = _fmt_array(e.tangent, precision, max_items)
-            rows.append([e.slot, e.label, ", ".join(ins), _shape_str(e.shape),
+            lvl = "" if names is None or e.level is None else names[e.level]
+            rows.append([e.slot, lvl, e.label, ", ".join(ins), _shape_str(e.shape),
                          _fmt_array(e.primal, precision, max_items), tan, e.rule_text])
         return rows
 
     def _columns(self, rows):
-        header = ["slot", "op", "inputs", "shape", "primal", "tangent", "rule"]
+        header = ["slot", "level", "op", "inputs", "shape", "primal", "tangent", "rule"]
         keep = [i for i in range(len(header))
-                if i != 3 or any(r[3] != "()" for r in rows)]  # shapes only for arrays
+                if (i != 1 or any(r[1] for r in rows))  # levels only when nested
+                and (i != 4 or any(r[4] != "()" for r in rows))]  # shapes only for arrays
         return [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
 
     def table(self, precision=4, max_items=8):
@@ -352,20 +372,22 @@ def _list_names(names, n=4):
 
 # ======================================================================= recording
 class _Recorder:
-    """The object set as ``dualnum.core.rules._tracer`` while a trace runs."""
+    """What a trace's level reports its ops to (``Level.tracer``) while it runs."""
 
-    def __init__(self):
+    def __init__(self, level):
+        self.level = level
         self.entries = []
         self.slots = {}  # id(Dual) -> slot name
         self.alive = []  # every Dual seen, so no id is reused while recording
         self.thread = threading.get_ident()
         self.n = 0
+        self.done = False
 
     def add_input(self, name, d):
         self.slots[id(d)] = name
         self.alive.append(d)
         self.entries.append(TraceEntry(name, _INPUT, (), (), {}, d.primal, d._tangent,
-                                       d._k))
+                                       d._k, level=d._level))
 
     def _new_slot(self, d):
         self.n += 1
@@ -378,18 +400,23 @@ class _Recorder:
         if isinstance(a, Dual):
             name = self.slots.get(id(a))
             if name is None:
-                # A Dual this trace did not produce: made inside f (dn.Dual(...), astype)
-                # or captured from outside. It gets a line of its own.
+                # A Dual this trace did not produce: made inside f (dn.Dual(...), an inner
+                # transform's input) or captured from outside. It gets a line of its own.
                 name = self._new_slot(a)
-                self.entries.append(TraceEntry(name, _UNTRACED, (), (), {}, a.primal,
-                                               a._tangent, a._k))
+                made = a._level.name
+                op = _UNTRACED if made in ("Dual", "trace") else f"input of {made}"
+                self.entries.append(TraceEntry(name, op, (), (), {}, a.primal,
+                                               a._tangent, a._k, level=a._level))
             parents.append(name)
             return name
         if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
             return "[" + ", ".join(self._source(e, parents) for e in a) + "]"
         return _fmt_const(a)
 
-    def record(self, rule, args, kwargs, res):
+    def record(self, rule, args, kwargs, res, level):
+        if self.done:
+            level.tracer = None  # a Dual made during the trace, used after it
+            return
         if threading.get_ident() != self.thread:
             return  # another thread's ops are not part of this trace
         parents = []
@@ -398,12 +425,12 @@ class _Recorder:
         else:
             inputs = [self._source(a, parents) for a in args]
         params = {k: v for k, v in (kwargs or {}).items()}
-        outs = res if isinstance(res, list) else [res]
-        for i, d in enumerate(outs):
+        many = isinstance(res, (list, tuple))
+        for i, d in enumerate(res if many else [res]):
             name = self._new_slot(d)
             self.entries.append(TraceEntry(
                 name, rule.name, inputs, parents, params, d.primal, d._tangent, d._k,
-                rule, i if isinstance(res, list) else None))
+                rule, i if many else None, level))
 
 
 # ======================================================================= trace()
@@ -515,16 +542,10 @@ def trace(f, *primals, tangents=None, batched=None, names=None):
     v2    sum       v1      ()     5.        4.        ẏ = sum(ẋ)
     output: v2
     """
-    from .transforms import _make_duals
-
     if not callable(f):
         raise TypeError(f"trace(f, *primals): f must be callable, got {type(f).__name__}")
     if not primals:
         raise TypeError("trace(f, *primals) needs at least one primal to run f on")
-    for path, p in leaves_with_paths(primals, "primals"):
-        if isinstance(p, Dual):
-            raise TypeError(f"{path} is a Dual; pass plain arrays to trace (it makes the "
-                            "Duals itself, with the tangents you give)")
     if names is None:
         names = _arg_names(f, len(primals))
     else:
@@ -561,34 +582,32 @@ def trace(f, *primals, tangents=None, batched=None, names=None):
         tangents = tuple(tangents)
         if batched is None:
             batched = _is_batched(primals, tangents)
-    args, k = _make_duals(tuple(primals), tangents, bool(batched))
-
-    rec = _Recorder()
-    for (path, d), nm in zip(leaves_with_paths(args), _leaf_names(primals, names)):
-        rec.add_input(nm, d)
-    previous = _rules._tracer
-    _rules._tracer = rec
+    lvl, token = _levels.open_level("trace")
+    rec = _Recorder(lvl)
+    lvl.tracer = rec
     try:
+        args, k = _make_duals(tuple(primals), tangents, bool(batched), lvl)
+        for (path, d), nm in zip(leaves_with_paths(args), _leaf_names(primals, names)):
+            rec.add_input(nm, d)
         out = f(*args)
+        _check_output(out, "trace")
+        # The output's leaves: slots of Duals, constants for anything else.
+        leaves, td = flatten(out)
+        outs, vals, tans = [], [], []
+        for (path, leaf) in leaves_with_paths(out):
+            if isinstance(leaf, Dual):
+                slot = rec.slots.get(id(leaf))
+                if slot is None:
+                    slot = rec._source(leaf, [])
+                outs.append(slot)
+            else:
+                outs.append(f"{_fmt_const(leaf)} (a constant)")
+            v, t = _split(leaf, lvl, k, path, "trace")
+            vals.append(v)
+            tans.append(t)
     finally:
-        _rules._tracer = previous
-
-    # The output's leaves: slots of Duals, constants for anything else.
-    leaves, td = flatten(out)
-    outs, vals, tans = [], [], []
-    for leaf in leaves:
-        if isinstance(leaf, Dual):
-            slot = rec.slots.get(id(leaf))
-            if slot is None:
-                slot = rec._source(leaf, [])
-            outs.append(slot)
-            vals.append(leaf.primal)
-            tans.append(leaf.tangent)
-        else:
-            a = np.asarray(leaf)
-            outs.append(f"{_fmt_const(leaf)} (a constant)")
-            vals.append(a)
-            dt = a.dtype if a.dtype.kind == "f" else np.float64
-            tans.append(np.zeros(((k,) if k is not None else ()) + a.shape, dt))
+        rec.done = True
+        lvl.tracer = None
+        _levels.close_level(lvl, token)
     return Trace(rec.entries, outs, unflatten(td, vals), unflatten(td, tans), k,
                  _fn_name(f, names), directions)

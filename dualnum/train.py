@@ -30,7 +30,8 @@ from .core.dual import Dual
 from .core.pytree import flatten, unflatten
 from .nn.module import Module, functional_call
 from .optim import Optimizer
-from .transforms import forward_gradient, grad
+from .fg import forward_gradient
+from .transforms import grad
 
 __all__ = ["fit", "evaluate", "batches", "Batches", "FitResult", "NonFiniteLossError",
            "GRADIENTS"]

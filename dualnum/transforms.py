@@ -1,17 +1,24 @@
-"""Function transforms: jvp, jacfwd, grad, derivative and forward_gradient.
+"""Exact forward-mode transforms: jvp, jacfwd, grad, value_and_grad, derivative, hessian
+and hvp.
 
-All of them are forward mode: they push tangents through ``f`` alongside the values, in
-one pass per chunk of directions. There is no reverse pass anywhere in dualnum.
+All of them push tangents through ``f`` alongside the values, in one pass per chunk of
+directions; there is no reverse pass anywhere in dualnum. Each call opens a perturbation
+level of its own (:mod:`dualnum.core.levels`), so transforms nest to any order without
+confusing their perturbations: ``hessian`` is ``jacfwd`` of ``grad``, one
+forward-over-forward pass with a batch of directions at each level.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from .core import levels as _levels
 from .core.dual import Dual, as_float_array
 from .core.errors import BatchMismatchError, ShapeError, TreeMismatchError
 from .core.pytree import check_same_structure, flatten, leaves_with_paths, unflatten
 
-__all__ = ["jvp", "jacfwd", "grad", "derivative", "forward_gradient"]
+__all__ = ["jvp", "jacfwd", "grad", "value_and_grad", "derivative", "hessian", "hvp"]
 
 
 def _as_args(x, what):
@@ -24,33 +31,40 @@ def _as_args(x, what):
 
 
 def _leaf_primal(p, path):
+    """A primal leaf as a floating array, or as itself when it is a Dual (of an
+    enclosing transform: nested derivatives)."""
     if isinstance(p, Dual):
-        raise TypeError(f"primals{path} is a Dual; pass its .primal (nested transforms "
-                        "compose by calling jvp inside f)")
+        return p
     try:
         return as_float_array(p, f"primals{path}")
     except TypeError as e:
         raise type(e)(str(e)) from None
 
 
-def _make_duals(primals, tangents, batched):
-    """Duals for every leaf, with shapes checked and paths named in errors."""
+def _leaf_tangent(t, path):
+    if isinstance(t, Dual) or getattr(t, "is_structured_tangent", False):
+        return t
+    ta = np.asarray(t)
+    if ta.dtype.kind not in "fiub":
+        raise TypeError(f"tangents{path} has dtype {ta.dtype}; tangents must be real numbers")
+    return ta
+
+
+def _make_duals(primals, tangents, batched, lvl):
+    """Duals of level ``lvl`` for every leaf, with shapes checked and paths named in
+    errors. Returns the argument tree and K."""
     check_same_structure(primals, tangents, leaf_ok=lambda a, b: b is None)
-    p_leaves = leaves_with_paths(primals)
     t_leaves = dict(leaves_with_paths(tangents))
     _, treedef = flatten(primals)
     k = None
-    duals = []
-    for path, p in p_leaves:
+    made = []
+    for path, p in leaves_with_paths(primals):
         pa = _leaf_primal(p, path)
         t = t_leaves.get(path)
         if t is None:
-            duals.append((path, pa, None))
+            made.append((pa, None))
             continue
-        # Structured tangents (dualnum.lowrank) stay factored; they carry shape and dtype.
-        ta = t if getattr(t, "is_structured_tangent", False) else np.asarray(t)
-        if ta.dtype.kind not in "fiub":
-            raise TypeError(f"tangents{path} has dtype {ta.dtype}; tangents must be real numbers")
+        ta = _leaf_tangent(t, path)
         if batched:
             if ta.ndim != pa.ndim + 1 or ta.shape[1:] != pa.shape:
                 raise ShapeError(
@@ -67,36 +81,83 @@ def _make_duals(primals, tangents, batched):
             raise ShapeError(
                 f"tangents{path} has shape {ta.shape} but primals{path} has shape {pa.shape}"
             )
-        duals.append((path, pa, ta if ta.dtype == pa.dtype else ta.astype(pa.dtype)))
+        made.append((pa, ta if ta.dtype == pa.dtype else ta.astype(pa.dtype)))
     if batched and k is None:
         raise ShapeError("batched=True needs at least one tangent to take K from")
-    leaves = [Dual._new(pa, ta, k) for _, pa, ta in duals]
+    leaves = [Dual._new(pa, ta, k, lvl) for pa, ta in made]
     return unflatten(treedef, leaves), k
 
 
-def _split_out(out, k):
-    """(primal tree, tangent tree) from f's output tree; constants get zero tangents."""
+# ------------------------------------------------------------------ reading outputs
+def _describe(x):
+    return f"{type(x).__module__}.{type(x).__qualname__}".replace("builtins.", "")
+
+
+def _check_output(out, fname):
+    if out is None:
+        raise TypeError(f"{fname}: f returned None; it must return an array, a number or a "
+                        "pytree (tuple, list, dict) of them")
+
+
+def _zeros_like_out(a, k):
+    dt = a.dtype if a.dtype.kind == "f" else np.float64
+    return np.zeros(((k,) if k is not None else ()) + a.shape, dt)
+
+
+def _split(x, lvl, k, path, fname):
+    """``(primal, tangent)`` of one output leaf at level ``lvl``. A constant gets a zero
+    tangent; a Dual of a level made inside f (``dn.Dual`` by hand) is split inside out,
+    since perturbations commute."""
+    if isinstance(x, Dual):
+        xl = x._level
+        if xl is lvl:
+            t = x._tangent
+            if t is None:
+                t = np.zeros(((k,) if k is not None else ()) + x.shape, x.dtype)
+            elif not (type(t) is np.ndarray or isinstance(t, Dual)):
+                t = np.asarray(t)  # a structured tangent, materialised
+            return x.primal, t
+        if xl.order < lvl.order:  # of an enclosing level: a constant here
+            return x, np.zeros(((k,) if k is not None else ()) + x.shape, x.dtype)
+        if not xl.active:
+            raise _levels.leaked(xl)
+        p0, p1 = _split(x.primal, lvl, k, path, fname)
+        t = x._tangent
+        if t is None:
+            return (Dual._new(p0, None, x._k, xl), Dual._new(p1, None, x._k, xl))
+        t0, t1 = _split(t, lvl, k, path, fname)
+        if x._k is not None and k is not None:
+            t1 = np.swapaxes(t1, 0, 1)  # (K_lvl, K_x, ...) -> (K_x, K_lvl, ...)
+        return Dual._new(p0, t0, x._k, xl), Dual._new(p1, t1, x._k, xl)
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(
+            f"{fname}: f returned {_describe(x)} at output{path}, which is not a number or "
+            f"an array of numbers (dtype {a.dtype}); return arrays, numbers or pytrees of them")
+    return a, _zeros_like_out(a, k)
+
+
+def _split_out(out, lvl, k, fname):
+    """(primal tree, tangent tree) from f's output tree."""
+    _check_output(out, fname)
     leaves, td = flatten(out)
     ps, ts = [], []
-    for leaf in leaves:
-        if isinstance(leaf, Dual):
-            ps.append(leaf.primal)
-            ts.append(leaf.tangent)
-        else:
-            a = np.asarray(leaf)
-            ps.append(a)
-            dt = a.dtype if a.dtype.kind == "f" else np.float64
-            ts.append(np.zeros(((k,) if k is not None else ()) + a.shape, dt))
+    for (path, leaf) in leaves_with_paths(out):
+        p, t = _split(leaf, lvl, k, path, fname)
+        ps.append(p)
+        ts.append(t)
     return unflatten(td, ps), unflatten(td, ts)
 
 
+# ------------------------------------------------------------------ jvp
 def jvp(f, primals, tangents, *, batched=False):
     """Jacobian-vector product: ``(f(*primals), J_f(primals) @ tangents)`` in one pass.
 
     ``primals`` and ``tangents`` are tuples with one entry per argument of ``f``; each
     entry may be a pytree of arrays. A tangent leaf of ``None`` is a symbolic zero. With
     ``batched=True`` every tangent leaf has a leading axis of one shared length K and the
-    result's tangent has that axis too.
+    result's tangent has that axis too. Calls nest: ``f`` may call ``jvp`` itself, and
+    each call keeps its own perturbation.
 
     >>> import numpy as np, dualnum as dn
     >>> y, t = dn.jvp(lambda x: np.sin(x) ** 2, (np.array([0.5]),), (np.array([1.0]),))
@@ -106,18 +167,57 @@ def jvp(f, primals, tangents, *, batched=False):
     >>> ts  # one row per tangent direction
     array([[2., 0.],
            [0., 4.]])
+    >>> dn.jvp(lambda x: dn.jvp(lambda y: x * y, (2.0,), (1.0,))[1], (3.0,), (1.0,))
+    (array(3.), array(1.))
     """
-    primals = _as_args(primals, "primals")
-    tangents = _as_args(tangents, "tangents")
-    if len(primals) != len(tangents):
-        raise TreeMismatchError(
-            f"jvp got {len(primals)} primals but {len(tangents)} tangents"
-        )
-    args, k = _make_duals(primals, tangents, batched)
-    out = f(*args)
-    return _split_out(out, k)
+    lvl, token = _levels.open_level("jvp")
+    try:
+        args = _plain_duals(primals, tangents, lvl) if not batched else None
+        if args is None:
+            primals = _as_args(primals, "primals")
+            tangents = _as_args(tangents, "tangents")
+            if len(primals) != len(tangents):
+                raise TreeMismatchError(
+                    f"jvp got {len(primals)} primals but {len(tangents)} tangents"
+                )
+            args, k = _make_duals(primals, tangents, batched, lvl)
+        else:
+            k = None
+        out = f(*args)
+        if type(out) is Dual and out._level is lvl and type(out.primal) is np.ndarray:
+            t = out._tangent
+            if type(t) is not np.ndarray:
+                t = out.tangent
+            return out.primal, t
+        return _split_out(out, lvl, k, "jvp")
+    finally:
+        _levels.close_level(lvl, token)
 
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _plain_duals(primals, tangents, lvl):
+    """The arguments as Duals when every primal and tangent is a float array of the same
+    shape and dtype, or a Python float (the common case, without pytree handling);
+    None for anything else, which the general path checks and explains."""
+    if type(primals) is not tuple or type(tangents) is not tuple or \
+            len(primals) != len(tangents):
+        return None
+    args = []
+    for p, t in zip(primals, tangents):
+        if type(p) is float:
+            p = np.array(p)
+        if type(t) is float:
+            t = np.array(t)
+        if type(p) is not np.ndarray or type(t) is not np.ndarray or \
+                p.dtype is not t.dtype or p.shape != t.shape or p.dtype not in _FLOATS:
+            return None
+        args.append(Dual._new(p, t, None, lvl))
+    return args
+
+
+# ------------------------------------------------------------------ Jacobians
 def _argnums(argnums, n):
     single = isinstance(argnums, (int, np.integer))
     nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
@@ -130,110 +230,163 @@ def _argnums(argnums, n):
 def _chunks(n, chunk_size):
     if chunk_size is None:
         chunk_size = min(n, 64) if n else 1
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     for start in range(0, n, chunk_size):
         yield start, min(start + chunk_size, n)
 
 
-def _jac_columns(f, args, nums, chunk_size):
-    """Run f on chunks of basis tangents over all leaves of args[nums]; returns the flat
-    input leaves, the output tree and, per output leaf, a (out.size, n) matrix."""
-    args = list(args)
-    in_leaves, in_defs = [], []
-    for a in nums:
-        leaves, td = flatten(args[a])
-        leaves = [_leaf_primal(x, f"[{a}]") for x in leaves]
-        in_leaves.append(leaves)
-        in_defs.append(td)
-    flat = [x for ls in in_leaves for x in ls]
-    sizes = [x.size for x in flat]
-    offsets = np.cumsum([0] + sizes)
-    n = int(offsets[-1])
-    cols = None
-    out_td = None
-    out_primals = None
-    for start, stop in _chunks(n, chunk_size):
-        k = stop - start
-        duals = []
-        for i, x in enumerate(flat):
-            lo, hi = max(start, offsets[i]), min(stop, offsets[i + 1])
-            if lo >= hi:
-                duals.append(Dual._new(x, None, k))  # symbolic zero: no work for this leaf
-                continue
-            t = np.zeros((k, x.size), x.dtype)
-            t[np.arange(lo - start, hi - start), np.arange(lo - offsets[i], hi - offsets[i])] = 1
-            duals.append(Dual._new(x, t.reshape((k,) + x.shape), k))
-        pos = 0
-        call = list(args)
-        for a, ls, td in zip(nums, in_leaves, in_defs):
-            call[a] = unflatten(td, duals[pos: pos + len(ls)])
+def _basis(x, lo, hi, start, k, offset):
+    """Rows ``lo - start .. hi - start`` of a (k, x.size) block of basis directions."""
+    t = np.zeros((k, x.size), x.dtype)
+    t[np.arange(lo - start, hi - start), np.arange(lo - offset, hi - offset)] = 1
+    return t.reshape((k,) + x.shape)
+
+
+class _Jacobian:
+    """The Jacobian of f with respect to ``args[nums]``, column chunk by column chunk,
+    each chunk one batched pass at a fresh level. Assembled with NumPy calls only, so a
+    Jacobian of Duals (an enclosing transform's) is itself differentiated."""
+
+    def __init__(self, f, args, nums, chunk_size, name):
+        args = list(args)
+        self.in_leaves, self.in_defs = [], []
+        for a in nums:
+            leaves, td = flatten(args[a])
+            self.in_leaves.append([_leaf_primal(x, f"[{a}]") for x in leaves])
+            self.in_defs.append(td)
+        flat = [x for ls in self.in_leaves for x in ls]
+        self.flat = flat
+        self.offsets = np.cumsum([0] + [x.size for x in flat])
+        n = int(self.offsets[-1])
+        blocks = None
+        for start, stop in _chunks(n, chunk_size):
+            k = stop - start
+            lvl, token = _levels.open_level(name)
+            try:
+                duals = []
+                for i, x in enumerate(flat):
+                    lo = max(start, self.offsets[i])
+                    hi = min(stop, self.offsets[i + 1])
+                    t = _basis(x, lo, hi, start, k, self.offsets[i]) if lo < hi else None
+                    duals.append(Dual._new(x, t, k, lvl))
+                call = list(args)
+                pos = 0
+                for a, ls, td in zip(nums, self.in_leaves, self.in_defs):
+                    call[a] = unflatten(td, duals[pos: pos + len(ls)])
+                    pos += len(ls)
+                out = f(*call)
+                _check_output(out, name)
+                o_leaves, self.out_td = flatten(out)
+                paths = [p for p, _ in leaves_with_paths(out)]
+                parts = [_split(leaf, lvl, k, p, name) for leaf, p in zip(o_leaves, paths)]
+            finally:
+                _levels.close_level(lvl, token)
+            if blocks is None:
+                self.out_primals = [p for p, _ in parts]
+                blocks = [[] for _ in parts]
+            for b, (p, t) in zip(blocks, parts):
+                b.append(np.reshape(t, (k, -1)))
+        if blocks is None:  # no inputs at all: f is constant in them
+            out = f(*args)
+            _check_output(out, name)
+            o_leaves, self.out_td = flatten(out)
+            self.out_primals = [x if isinstance(x, Dual) else _split(x, None, None, "", name)[0]
+                                for x in o_leaves]
+            blocks = [[np.zeros((0, int(np.size(p))), _float(p))] for p in self.out_primals]
+        # (n, out.size) per output leaf: one row per input element
+        self.rows = [b[0] if len(b) == 1 else np.concatenate(b, axis=0) for b in blocks]
+
+    def per_input(self, j):
+        """Per input leaf, the block of output leaf j's Jacobian: out.shape + leaf.shape."""
+        p = self.out_primals[j]
+        rows = self.rows[j]
+        res = []
+        for i, x in enumerate(self.flat):
+            lo, hi = self.offsets[i], self.offsets[i + 1]
+            block = rows[lo:hi]  # (leaf.size, out.size)
+            res.append(np.reshape(np.transpose(block), np.shape(p) + x.shape))
+        return res
+
+    def trees(self, j):
+        """Per argnum, the input tree holding output leaf j's blocks."""
+        blocks = self.per_input(j)
+        res, pos = [], 0
+        for ls, td in zip(self.in_leaves, self.in_defs):
+            res.append(unflatten(td, blocks[pos: pos + len(ls)]))
             pos += len(ls)
-        out = f(*call)
-        o_leaves, out_td = flatten(out)
-        if cols is None:
-            out_primals = []
-            cols = []
-            for leaf in o_leaves:
-                p = leaf.primal if isinstance(leaf, Dual) else np.asarray(leaf, float)
-                out_primals.append(p)
-                cols.append(np.zeros((p.size, n), p.dtype if p.dtype.kind == "f" else float))
-        for j, leaf in enumerate(o_leaves):
-            if isinstance(leaf, Dual) and not leaf.is_symbolic_zero:
-                cols[j][:, start:stop] = leaf.tangent.reshape(k, -1).T
-    if cols is None:  # no inputs at all: f is constant in them
-        out = f(*args)
-        o_leaves, out_td = flatten(out)
-        out_primals = [np.asarray(x.primal if isinstance(x, Dual) else x, float) for x in o_leaves]
-        cols = [np.zeros((p.size, 0)) for p in out_primals]
-    return in_leaves, in_defs, offsets, out_td, out_primals, cols
+        return res
 
 
-def _jac_trees(in_leaves, in_defs, offsets, out_primals, cols, reshape_out=True):
-    """Per argnum: the input tree with, at each leaf, J of shape out.shape + leaf.shape."""
-    res = []
-    i = 0
-    for ls, td in zip(in_leaves, in_defs):
-        per_leaf = []
-        for x in ls:
-            lo, hi = offsets[i], offsets[i + 1]
-            per_leaf.append([c[:, lo:hi].reshape(p.shape + x.shape) for c, p in zip(cols, out_primals)])
-            i += 1
-        res.append((td, per_leaf))
-    return res
+def _float(p):
+    dt = np.result_type(p)
+    return dt if dt.kind == "f" else np.float64
 
 
 def jacfwd(f, argnums=0, *, chunk_size=None):
     """Jacobian of ``f`` by forward mode, with shape ``out.shape + in.shape``.
 
     Basis tangents are pushed through ``f`` in batches of ``chunk_size`` directions (all
-    at once when the input has at most 64 elements).
+    at once when the input has at most 64 elements). Nests: ``jacfwd(jacfwd(f))`` is the
+    second derivative, each Jacobian at its own level.
 
     >>> import numpy as np, dualnum as dn
     >>> dn.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> dn.jacfwd(dn.jacfwd(lambda x: x ** 3))(np.array([1.0, 2.0]))[1, 1]  # 6x
+    array([ 0., 12.])
     """
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
-        in_leaves, in_defs, offsets, out_td, out_primals, cols = _jac_columns(
-            f, args, nums, chunk_size)
+        J = _Jacobian(f, args, nums, chunk_size, "jacfwd")
         per_arg = []
-        for td, per_leaf in _jac_trees(in_leaves, in_defs, offsets, out_primals, cols):
+        n_out = len(J.out_primals)
+        outs = [J.trees(j) for j in range(n_out)]
+        for a in range(len(nums)):
             # J is the output tree of input trees (JAX's convention).
-            n_out = len(out_primals)
-            outs = [unflatten(td, [pl[j] for pl in per_leaf]) for j in range(n_out)]
-            per_arg.append(unflatten(out_td, outs))
+            per_arg.append(unflatten(J.out_td, [outs[j][a] for j in range(n_out)]))
         return per_arg[0] if single else tuple(per_arg)
 
     return jac
+
+
+def _scalar_out(J, name):
+    if len(J.out_primals) != 1:
+        raise ShapeError(f"{name} needs f to return one scalar, got "
+                         f"{len(J.out_primals)} outputs")
+    p = J.out_primals[0]
+    kind = np.result_type(p).kind
+    if kind != "f":
+        what = "a boolean" if kind == "b" else f"dtype {np.result_type(p)}"
+        raise TypeError(
+            f"{name} needs f to return a real floating scalar, but f returned {what}: "
+            "a comparison or a count has no gradient. Return the quantity you compare "
+            "(a loss) instead")
+    if np.ndim(p) != 0:
+        raise ShapeError(f"{name} needs f to return a scalar (shape ()), got shape "
+                         f"{np.shape(p)}; use jacfwd for a non-scalar f")
+    return p
+
+
+def _grads(J, name):
+    _scalar_out(J, name)
+    res = []
+    for tree, ls in zip(J.trees(0), J.in_leaves):
+        # The gradient takes each input's dtype (float32 in, float32 out), as autograd's.
+        leaves, td = flatten(tree)
+        res.append(unflatten(td, [g if g.dtype == x.dtype else g.astype(x.dtype)
+                                  for g, x in zip(leaves, ls)]))
+    return res
 
 
 def grad(f, argnums=0, *, chunk_size=None):
     """Exact gradient of a scalar function, by forward mode (no reverse pass): one batch
     of ``chunk_size`` basis tangents per pass, ``ceil(n / chunk_size)`` passes.
 
-    The argument at ``argnums`` may be a pytree of arrays; the gradient has its structure.
+    The argument at ``argnums`` may be a pytree of arrays; the gradient has its
+    structure and each leaf's dtype.
 
     >>> import numpy as np, dualnum as dn
     >>> dn.grad(lambda w: np.sum(w ** 3))(np.array([1.0, 2.0]))
@@ -241,60 +394,96 @@ def grad(f, argnums=0, *, chunk_size=None):
     """
     def g(*args):
         single, nums = _argnums(argnums, len(args))
-        in_leaves, in_defs, offsets, out_td, out_primals, cols = _jac_columns(
-            f, args, nums, chunk_size)
-        if len(out_primals) != 1 or out_primals[0].size != 1 or out_primals[0].ndim != 0:
-            shapes = [p.shape for p in out_primals]
-            raise ShapeError(f"grad needs f to return a scalar (shape ()), got {shapes[0] if len(shapes) == 1 else shapes}")
-        res = []
-        for td, per_leaf in _jac_trees(in_leaves, in_defs, offsets, out_primals, cols):
-            res.append(unflatten(td, [pl[0] for pl in per_leaf]))
+        res = _grads(_Jacobian(f, args, nums, chunk_size, "grad"), "grad")
         return res[0] if single else tuple(res)
 
     return g
 
 
-def derivative(f):
-    """``f'(x)`` for a function of one scalar.
+def value_and_grad(f, argnums=0, *, chunk_size=None):
+    """``(f(*args), grad(f)(*args))`` from the same passes.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.value_and_grad(lambda w: np.sum(w ** 2))(np.array([1.0, 3.0]))
+    (array(10.), array([2., 6.]))
+    """
+    def vg(*args):
+        single, nums = _argnums(argnums, len(args))
+        J = _Jacobian(f, args, nums, chunk_size, "value_and_grad")
+        res = _grads(J, "value_and_grad")
+        return J.out_primals[0], (res[0] if single else tuple(res))
+
+    return vg
+
+
+def derivative(f, order=1):
+    """``f'(x)`` for a function of one scalar; ``order=k`` gives the k-th derivative
+    (``derivative`` composed k times, each at its own level).
 
     >>> import numpy as np, dualnum as dn
     >>> float(dn.derivative(np.exp)(0.0))
     1.0
+    >>> float(dn.derivative(dn.derivative(np.sin))(0.5))  # -sin(0.5)
+    -0.479425538604203
+    >>> float(dn.derivative(np.sin, order=2)(0.5))
+    -0.479425538604203
+    >>> float(dn.derivative(lambda x: x ** 4, order=3)(1.0))  # 24 x
+    24.0
     """
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
+        raise ValueError(f"derivative(f, order=k) needs a positive integer k, got {order!r}")
+    g = f
+    for _ in range(int(order)):
+        g = _derivative1(g)
+    return g
+
+
+def _derivative1(f):
     def d(x):
-        xa = as_float_array(x, "derivative's x")
+        xa = x if isinstance(x, Dual) else as_float_array(x, "derivative's x")
         if xa.ndim != 0:
             raise ShapeError(f"derivative(f)(x) needs a scalar x, got shape {xa.shape}; "
                              "use jacfwd for arrays")
-        _, t = jvp(f, (xa,), (np.ones((), xa.dtype),))
-        return t
+        lvl, token = _levels.open_level("derivative")
+        try:
+            arg = Dual._new(xa, np.ones((), xa.dtype), None, lvl)
+            out = f(arg)
+            _check_output(out, "derivative")
+            return _split_out(out, lvl, None, "derivative")[1]
+        finally:
+            _levels.close_level(lvl, token)
 
+    d.__name__ = f"derivative({getattr(f, '__name__', 'f')})"
     return d
 
 
-def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal", clip=None,
-                     dense=True):
-    """Forward gradient (Baydin et al. 2022): ``(f(params), mean_k (∇f·v_k) v_k)``.
-
-    Draws K = ``n_directions`` random tangents ``v_k`` with E[v vᵀ] = I and pushes all of
-    them through ``f`` in one batched forward pass. The estimate is unbiased for ∇f.
-
-    * ``distribution``: ``"normal"`` (the paper's), ``"rademacher"`` (±1 signs) or
-      ``"outer"`` (a rank-one V = a bᵀ for each matrix, normal elsewhere); see
-      :mod:`dualnum.fg` for their costs and variances.
-    * ``clip``: clip each directional derivative ∇f·v_k to [-clip, clip] first (biased
-      where it acts; reproductions of the paper needed it for stability).
-    * ``dense=False``: return the estimate's leaves unformed (dualnum.lowrank), so that
-      ``dn.optim.SGD`` applies each one within the update's own pass.
+def hessian(f, argnums=0, *, chunk_size=None):
+    """The Hessian of a scalar function, shape ``in.shape + in.shape``, as
+    ``jax.hessian``: ``jacfwd`` of ``grad``, one forward-over-forward pass with a batch of
+    up to ``chunk_size`` (default 64) basis directions at each of the two levels.
 
     >>> import numpy as np, dualnum as dn
-    >>> rng = np.random.default_rng(0)
-    >>> value, g = dn.forward_gradient(lambda p: np.sum(p["w"] ** 2),
-    ...                                {"w": np.ones(3)}, rng=rng, n_directions=4)
-    >>> float(value), sorted(g)
-    (3.0, ['w'])
+    >>> dn.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
     """
-    from .fg import forward_gradient as _fg
+    return jacfwd(grad(f, argnums, chunk_size=chunk_size), argnums, chunk_size=chunk_size)
 
-    return _fg(f, params, rng=rng, n_directions=n_directions, distribution=distribution,
-               clip=clip, dense=dense)
+
+def hvp(f, primals, tangents):
+    """Hessian-vector product ``(f(*primals), H @ tangents)``, as ``torch.func.hvp``: the
+    Hessian of the scalar ``f`` with respect to all its arguments, times ``tangents`` (a
+    tuple like ``primals``; the result has its structure). Forward over forward: a jvp
+    along ``tangents`` of the gradient.
+
+    >>> import numpy as np, dualnum as dn
+    >>> dn.hvp(lambda x: np.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array(9.), (array([6., 0.]),))
+    """
+    primals = _as_args(primals, "primals")
+    tangents = _as_args(tangents, "tangents")
+    if len(primals) != len(tangents):
+        raise TreeMismatchError(f"hvp got {len(primals)} primals but {len(tangents)} tangents")
+    nums = tuple(range(len(primals)))
+    (value, _), (_, hv) = jvp(value_and_grad(f, nums), primals, tangents)
+    return value, tuple(hv)

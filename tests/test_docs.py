@@ -19,7 +19,9 @@ def test_readme_opens_with_the_two_commands():
     blocks = [b.split("```", 1)[0].strip() for b in text.split("```sh\n")[1:3]]
     assert blocks[0] == "pip install . && dualnum train"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert blocks[1] in ci, ".ci/run must run the README's test command exactly"
+    first, second = ci.find("\n" + blocks[0] + "\n"), ci.find("\n" + blocks[1] + "\n")
+    assert first != -1 and second != -1, ".ci/run must run the README's two commands exactly"
+    assert first < second, ".ci/run must run the README's two commands in order"
 
 
 def test_quickstart_example_runs():

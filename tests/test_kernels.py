@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import dualnum as dn
 from dualnum import _jit
+from dualnum.core import levels
 from dualnum.core.rules import table
 from dualnum.kernels import FUSE_MIN, generate
 from dualnum.testing.strategies import arrays
@@ -53,11 +54,12 @@ def test_kernel_matches_numpy_path(rule, data):
     scalar = data.draw(st.sampled_from([None] + [i for i in range(len(xs)) if i not in mask]),
                        label="scalar")
     args = []
+    lvl = levels.new_level("test")  # one perturbation for every argument
     for i, x in enumerate(xs):
         if i == scalar and rule.domain[i] != "bool":
             args.append(float(x[0]))
         elif i in mask:
-            args.append(dn.Dual(x, rng.standard_normal(n).astype(dtype)))
+            args.append(dn.Dual(x, rng.standard_normal(n).astype(dtype), level=lvl))
         else:
             args.append(x)
     got = rule.fn(*args)
@@ -80,8 +82,10 @@ def test_parallel_variant(rule, monkeypatch):
         else:
             xs.append(np.linspace(dom.lo + 0.1, dom.hi - 0.1, n) + (0.013 * i if i else 0))
     ts = [None if rule.partials[i] is None else rng.standard_normal(n) for i in range(len(xs))]
-    got = rule.fn(*[x if t is None else dn.Dual(x, t) for x, t in zip(xs, ts)])
-    want = _numpy_path(rule, [x if t is None else dn.Dual(x, t) for x, t in zip(xs, ts)])
+    lvl = levels.new_level("test")
+    got = rule.fn(*[x if t is None else dn.Dual(x, t, level=lvl) for x, t in zip(xs, ts)])
+    want = _numpy_path(rule, [x if t is None else dn.Dual(x, t, level=lvl)
+                              for x, t in zip(xs, ts)])
     np.testing.assert_allclose(got.primal, want.primal, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got.tangent, want.tangent, rtol=1e-12, atol=1e-12)
 
@@ -94,7 +98,7 @@ def test_generated_kernels_are_fresh():
 def test_kernel_respects_broadcasting_fallback():
     # Different shapes never reach a kernel; the NumPy path broadcasts.
     a = dn.Dual(np.ones((300, 2)), np.ones((300, 2)))
-    b = dn.Dual(np.ones(2), np.full(2, 2.0))
+    b = dn.Dual(np.ones(2), np.full(2, 2.0), level=a.level)
     np.testing.assert_allclose((a * b).tangent, np.full((300, 2), 3.0))
 
 

@@ -146,7 +146,7 @@ class TestCheckJvp:
             if isinstance(x, dn.Dual):
                 t = x.tangent * 2 * x.primal
                 t[1] *= 1.5
-                return dn.Dual(x.primal ** 2, t)
+                return dn.Dual(x.primal ** 2, t, level=x.level)
             return x ** 2
 
         with pytest.raises(AssertionError, match=r"out\[1\].*forward mode.*finite difference"):

@@ -130,7 +130,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     if isinstance(obj, Dual):
         if dtype is not None and np.dtype(dtype) != obj.dtype:
             return astype(obj, dtype)
-        return Dual._new(obj.primal, obj._tangent, obj._k) if copy else obj
+        return Dual._new(obj.primal, obj._tangent, obj._k, obj._level) if copy else obj
     if isinstance(obj, (list, tuple)) and _has_dual(obj):
         r = np.stack([asarray(o, dtype=dtype) for o in obj])
         return r

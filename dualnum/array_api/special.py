@@ -27,13 +27,14 @@ def _rule_function(name, fn):
                             "if you mean the value only")
         missing.__name__ = name
         return missing
+    from ..core.dual import apply
     from . import _in, _out
 
     def f(*args, **kwargs):
         if kwargs:
             raise TypeError(f"scipy.special.{name}: keyword arguments are not supported "
                             f"on Duals, got {sorted(kwargs)}")
-        return _out(rule(*[_in(a) for a in args]))
+        return _out(apply(rule, tuple(_in(a) for a in args), {}))
 
     f.__name__ = name
     return f

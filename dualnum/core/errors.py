@@ -20,3 +20,8 @@ class TreeMismatchError(ValueError):
 
 class DomainError(ValueError):
     """An input outside the domain on which a rule is differentiable."""
+
+
+class ConversionError(TypeError):
+    """A Dual turned into a plain number or array (``float(d)``, ``np.asarray(d)``,
+    ``out[i] = d``, ``math.exp(d)``), which would drop its tangent without a word."""

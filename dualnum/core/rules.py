@@ -14,8 +14,9 @@ Tangent rules are written with NumPy calls only, so they run unchanged on plain 
 batched tangents (extra leading axes, which every rule must leave in front) and on Duals
 (which is how nested duals and higher derivatives work without a second table).
 
-This module knows how to *apply* a rule; it never names an op. The ops live in
-:mod:`dualnum.ops`.
+This module is data: the :class:`Rule` record, the table, the test domains and the
+helpers rule authors use. It never names an op (the ops live in :mod:`dualnum.ops`) and
+never sees a Dual: applying a rule to Duals is :mod:`dualnum.core.dual`'s job.
 """
 from __future__ import annotations
 
@@ -25,32 +26,56 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .errors import BatchMismatchError, ShapeError
 
 _TABLE: dict[Any, "Rule"] = {}
 _BY_NAME: dict[str, "Rule"] = {}
 # Rule groups that need an optional package (scipy.special's): loaders run once, on the
 # first lookup that misses or the first listing of the table, so `import dualnum` does not
-# import them. A loader may also name functions whose __module__ is missing (ufuncs
-# outside NumPy), so error messages say where they live.
+# import them. A loader may also name functions qualname cannot place (SciPy's private
+# ufuncs behind scipy.special.zeta, or its ufuncs under SCIPY_ARRAY_API=1).
 _LAZY: list = []
 _ORIGIN: dict = {}
 
-# Hook for dualnum.trace (teaching): None unless a trace is being recorded, so tracing
-# costs one attribute test per op when it is off.
-_tracer = None
-
 
 def qualname(fn):
+    """The name users know a function by: ``numpy.linalg.norm``, ``scipy.special.expit``,
+    ``dualnum.relu``; NumPy's private submodules (``numpy._core``) are left out."""
     if fn in _ORIGIN:
         return _ORIGIN[fn]
-    mod = getattr(fn, "__module__", "") or ""
-    name = getattr(fn, "__name__", repr(fn))
-    parts = mod.split(".")
-    if len(parts) > 1 and parts[0] == "numpy" and not parts[1].startswith("_") \
-            and parts[1] not in ("core", "lib"):
-        return f"{parts[1]}.{name}"  # numpy.linalg.norm -> linalg.norm
-    return name
+    name = getattr(fn, "__name__", None) or repr(fn)
+    mod = getattr(fn, "__module__", None)
+    if mod is None and isinstance(fn, np.ufunc) and _LAZY:
+        _load_lazy()
+        if fn in _ORIGIN:
+            return _ORIGIN[fn]
+    if mod is None and isinstance(fn, np.ufunc):
+        mod = _ufunc_module(fn)
+    mod = mod or ""
+    parts = [p for p in mod.split(".") if p and not p.startswith("_")]
+    if parts[:1] == ["numpy"]:
+        parts = [p for p in parts if p not in ("core", "lib")]
+    return ".".join(parts + [name])
+
+
+def short_name(fn):
+    """A rule's default name: the qualified name without its leading ``numpy.``
+    (``sum``, ``linalg.norm``, ``scipy.special.expit``)."""
+    if (getattr(fn, "__module__", None) or "").startswith("dualnum"):
+        return getattr(fn, "__name__", repr(fn))
+    q = qualname(fn)
+    return q[len("numpy."):] if q.startswith("numpy.") else q
+
+
+def _ufunc_module(uf):
+    # ufuncs carry no __module__: find the public module that exports this one.
+    import sys
+
+    if getattr(np, uf.__name__, None) is uf:
+        return "numpy"
+    special = sys.modules.get("scipy.special")
+    if special is not None and getattr(special, uf.__name__, None) is uf:
+        return "scipy.special"
+    return ""
 
 
 # --------------------------------------------------------------------- domains
@@ -98,6 +123,9 @@ class Rule:
     tangent: Optional[Callable] = None  # whole-tangent rule, overrides jvps when set
     normalize: Optional[Callable] = None  # (args, kwargs) -> (args, kwargs), before all else
     fused: Optional[Callable] = None  # fused value+tangent for unbatched calls, or None
+    # value and tangent from one user function, (primals, tangents, kwargs) -> (y, ẏ),
+    # as JAX's custom_jvp rules are written; overrides primal and jvps when set
+    value_and_tangent: Optional[Callable] = None
     extra: dict = field(default_factory=dict)
 
     def __call__(self, *args, **kwargs):
@@ -108,23 +136,54 @@ class Rule:
 
     @property
     def rule_text(self):
-        """The derivative rule as written in the table (for docs and traces)."""
+        """The derivative rule as written beside the op: the partial derivatives of an
+        elementwise rule, else the first docstring line of each jvp (its term of ẏ),
+        joined as ``ẏ = term_a + term_b``."""
         if self.partials is not None:
             names = self.argnames
             return "; ".join(
                 f"∂/∂{n} = {p}" for n, p in zip(names, self.partials) if p is not None
             )
-        return self.extra.get("text", "")
+        if self.extra.get("text"):
+            return self.extra["text"]
+        fns = [self.tangent] if self.tangent is not None else [j for j in self.jvps if j]
+        terms = [_doc_term(f) for f in fns]
+        terms = [t for t in terms if t]
+        return "ẏ = " + " + ".join(terms) if terms else ""
 
 
-def register(rule, *aliases):
-    if rule.name in _BY_NAME and _BY_NAME[rule.name] is not rule:
-        raise RuntimeError(f"two rules named {rule.name!r}")
+def _doc_term(fn):
+    doc = (getattr(fn, "__doc__", None) or "").strip()
+    line = doc.splitlines()[0].strip() if doc else ""
+    for lhs in ("ẏ =", "ẏ="):  # "ẏ = x" and "x" are the same term
+        if line.startswith(lhs):
+            return line[len(lhs):].strip()
+    return line
+
+
+def register(rule, *aliases, replace=False):
+    """Add ``rule`` to the table under ``rule.fn`` and ``aliases``. ``replace=True`` lets
+    a rule of the same name take the place of an earlier one (re-running a notebook cell
+    that defines a user rule)."""
+    old = _BY_NAME.get(rule.name)
+    if old is not None and old is not rule:
+        if not replace:
+            raise RuntimeError(f"two rules named {rule.name!r}")
+        for key in [k for k, v in _TABLE.items() if v is old]:
+            del _TABLE[key]
     for key in (rule.fn,) + tuple(aliases):
         if key in _TABLE and _TABLE[key] is not rule:
             raise RuntimeError(f"two rules for {qualname(key)}")
         _TABLE[key] = rule
     _BY_NAME[rule.name] = rule
+    return rule
+
+
+def alias(key, fn):
+    """Let ``key`` (a wrapper of ``fn``) find ``fn``'s rule too."""
+    rule = _TABLE.get(fn)
+    if rule is not None:
+        _TABLE[key] = rule
     return rule
 
 
@@ -135,7 +194,7 @@ def lazy(loader):
 
 def name_origin(names):
     """Error messages name each function ``fn`` of ``names`` (a dict ``{fn: name}``) as
-    ``name``, e.g. ``scipy.special.expit`` for SciPy's ufuncs."""
+    ``name``, e.g. ``scipy.special.zeta`` for SciPy's private ``_riemann_zeta``."""
     for f, n in names.items():
         _ORIGIN.setdefault(f, n)
 
@@ -170,182 +229,6 @@ def table():
     return list(_BY_NAME.values())
 
 
-def ufunc_name(ufunc):
-    """``numpy.sin``, ``scipy.special.expit``: where a ufunc lives, for messages."""
-    if ufunc not in _ORIGIN:
-        _load_lazy()
-    return _ORIGIN.get(ufunc) or f"numpy.{ufunc.__name__}"
-
-
-# --------------------------------------------------------------------- applying
-def _dual_cls():
-    from .dual import Dual
-
-    return Dual
-
-
-Dual = None  # bound on first use (dual.py imports this module)
-
-
-def _prep_arg(a, Dual):
-    """Primal and tangent of one argument; sequences of arrays are opened one level."""
-    if type(a) is Dual or isinstance(a, Dual):
-        return a.primal, a._tangent, a._k, True
-    if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
-        ps, ts, ks = [], [], set()
-        for e in a:
-            if isinstance(e, Dual):
-                ps.append(e.primal)
-                ts.append(e._tangent)
-                ks.add(e._k)
-            else:
-                ps.append(e)
-                ts.append(None)
-        ks.discard(None)
-        if len(ks) > 1:
-            raise BatchMismatchError(f"batched tangents of different sizes K: {sorted(ks)}")
-        k = ks.pop() if ks else None
-        if all(t is None for t in ts):
-            ts = None
-        return ps, ts, k, True
-    return a, None, None, False
-
-
-def _apply_elementwise(rule, args):
-    """apply() for elementwise rules called positionally: the hot path of every
-    operator, kept lean (per-call overhead is a stated target)."""
-    primals = []
-    tangents = []
-    k = None
-    any_t = False
-    any_dual = False
-    for a in args:
-        if type(a) is Dual:
-            any_dual = True
-            primals.append(a.primal)
-            t = a._tangent
-            tangents.append(t)
-            if a._k is not None:
-                if k is not None and a._k != k:
-                    return None
-                k = a._k
-            if t is not None:
-                any_t = True
-        elif isinstance(a, (list, tuple, Dual)):
-            return None
-        else:
-            primals.append(a)
-            tangents.append(None)
-    if k is None and any_t and rule.fused is not None:
-        res = rule.fused(primals, tangents)
-        if res is not None:
-            return Dual._new(res[0], res[1], None)
-    if k is not None and any_t:
-        for a in args:  # mixing batched with unbatched tangents: the slow path says why
-            if type(a) is Dual and a._k is None and a._tangent is not None:
-                return None
-    try:
-        out = rule.primal(*primals)
-    except ValueError:
-        return None  # the slow path turns broadcasting errors into ShapeError
-    if not any_dual:
-        return out
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype.kind != "f":
-        return out
-    t = rule.tangent(out, primals, tangents, None) if any_t else None
-    if t is not None:
-        if type(t) is not np.ndarray:
-            t = _fix(t, out)  # numpy scalars from 0-d maths, or Duals when nested
-        elif t.dtype is not out.dtype:
-            t = t.astype(out.dtype)
-    return Dual._new(out, t, k)
-
-
-def apply(rule, args, kwargs):
-    global Dual
-    if Dual is None:
-        Dual = _dual_cls()
-    if rule.kind == "elementwise" and not kwargs and rule.normalize is None \
-            and _tracer is None:
-        res = _apply_elementwise(rule, args)
-        if res is not None:
-            return res
-    if rule.normalize is not None:
-        args, kwargs = rule.normalize(args, kwargs)
-    elif kwargs and rule.argnames:
-        kwargs = dict(kwargs)  # never change the caller's dict
-        args = _move_kwargs(rule, args, kwargs)
-    n = len(args)
-    primals = list(args)
-    tangents = [None] * n
-    k = None
-    k_seen = False
-    unbatched_tangent = None
-    any_dual = False
-    for i in range(n):
-        p, t, ki, isd = _prep_arg(args[i], Dual)
-        if not isd:
-            continue
-        any_dual = True
-        primals[i] = p
-        tangents[i] = t
-        if ki is not None:
-            if k is not None and ki != k:
-                raise BatchMismatchError(
-                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}"
-                )
-            k = ki
-        elif t is not None:
-            unbatched_tangent = i
-    if k is not None and unbatched_tangent is not None:
-        raise BatchMismatchError(
-            f"{rule.name}: argument {unbatched_tangent} has an unbatched tangent while "
-            f"another has a batch of K={k} tangents; make both batched"
-        )
-    if rule.fused is not None and k is None and any_dual:
-        res = rule.fused(primals, tangents)
-        if res is not None:
-            res = Dual._new(res[0], res[1], None)
-            if _tracer is not None:
-                _tracer.record(rule, args, kwargs, res)
-            return res
-    try:
-        out = rule.primal(*primals, **kwargs)
-    except ValueError as e:
-        if str(e).startswith("operands could not be broadcast"):  # NumPy's own message
-            shapes = [np.shape(p) for p in primals if not isinstance(p, (list, str))]
-            raise ShapeError(
-                f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
-            ) from e
-        raise
-    if not any_dual or rule.kind == "query":
-        return out
-    if rule.multi_output:
-        outs = [np.asarray(o) for o in out]
-        if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k) for o in outs]
-        else:
-            ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k) for o, t in zip(outs, ts)]
-        res = _like(out, res)
-        if _tracer is not None:
-            _tracer.record(rule, args, kwargs, res)
-        return res
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype.kind != "f":
-        # Integer/bool results (e.g. np.sign of an int) carry no derivative; the inputs
-        # were floats, so this only happens for ops that return indices.
-        return out
-    t = tangent_of(rule, out, primals, tangents, kwargs)
-    res = Dual._new(out, _fix(t, out), k)
-    if _tracer is not None:
-        _tracer.record(rule, args, kwargs, res)
-    return res
-
-
 def _like(out, res):
     """``res`` in the container type of the primal output ``out``: a list, a tuple, or a
     named tuple such as ``np.linalg.eigh``'s ``EighResult``."""
@@ -378,29 +261,6 @@ def tangent_of(rule, out, primals, tangents, kwargs):
     return t
 
 
-def _fix(t, out):
-    """Tangent with the output's dtype; None stays a symbolic zero, and structured
-    tangents (dualnum.lowrank) keep their factored form."""
-    if t is None:
-        return None
-    if isinstance(t, np.ndarray):
-        if t.dtype != out.dtype:
-            t = t.astype(out.dtype)
-        return t
-    if getattr(t, "is_structured_tangent", False):
-        return t if t.dtype == out.dtype else t.astype(out.dtype)
-    if _is_dual(t):  # nested duals: tangent rule evaluated on Duals
-        return t
-    return np.asarray(t, out.dtype)
-
-
-def _is_dual(x):
-    global Dual
-    if Dual is None:
-        Dual = _dual_cls()
-    return isinstance(x, Dual)
-
-
 def _argname(rule, i):
     return rule.argnames[i] if i < len(rule.argnames) else f"#{i}"
 
@@ -421,24 +281,6 @@ def _move_kwargs(rule, args, kwargs):
             args.append(None)
         args.append(kwargs.pop(key))
     return tuple(args)
-
-
-def call(fn, *args, **kwargs):
-    """Apply the rule for ``fn``. Used by Dual's operators and methods."""
-    rule = lookup(fn)
-    if rule is None:
-        raise TypeError(f"no dualnum rule for {qualname(fn)}")
-    return apply(rule, args, kwargs)
-
-
-def call_ufunc(ufunc, inputs):
-    rule = lookup(ufunc)
-    if rule is None:
-        raise TypeError(
-            f"{ufunc_name(ufunc)} has no dualnum rule (it is not differentiable, or not "
-            "supported yet); apply it to d.primal if you mean the value only"
-        )
-    return apply(rule, inputs, {})
 
 
 # --------------------------------------------------------------------- helpers for rules
@@ -490,12 +332,13 @@ def to_shape(t, g_lead, shape):
 
 
 def defjvp(fn, *jvps, kind, domain=None, note="", name=None, argnames=(), text="",
-           aliases=(), **fields):
+           aliases=(), replace=False, **fields):
     """Register an op from one JAX-style jvp per positional argument:
     ``jvp(g, y, *args, **params)`` returns the contribution of argument i's tangent ``g``
-    (with any batch axes in front) to the output's tangent."""
-    rule = Rule(fn=fn, name=name or qualname(fn), primal=fields.pop("primal", fn),
+    (with any batch axes in front) to the output's tangent. The first line of each jvp's
+    docstring is its term of the rule's text (``"ȧ @ b"``)."""
+    rule = Rule(fn=fn, name=name or short_name(fn), primal=fields.pop("primal", fn),
                 jvps=tuple(jvps), kind=kind, domain=domain, note=note, argnames=argnames,
                 **fields)
     rule.extra["text"] = text
-    return register(rule, *aliases)
+    return register(rule, *aliases, replace=replace)

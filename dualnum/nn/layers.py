@@ -11,8 +11,7 @@ import numbers
 
 import numpy as np
 
-import dualnum as dn
-
+from ..ops.network import avg_pool2d, conv2d, gelu, max_pool2d, relu, sigmoid
 from . import init
 from ._random import default_generator, resolve_rng
 from .module import Module
@@ -136,7 +135,7 @@ class Conv2d(Module):
         _reset_uniform_fan_in(self.weight, self.bias, resolve_rng(rng))
 
     def forward(self, x):
-        return dn.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -164,7 +163,7 @@ class MaxPool2d(Module):
         self.stride = kernel_size if stride is None else stride
 
     def forward(self, x):
-        return dn.max_pool2d(x, self.kernel_size, self.stride)
+        return max_pool2d(x, self.kernel_size, self.stride)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -186,7 +185,7 @@ class AvgPool2d(Module):
         self.stride = kernel_size if stride is None else stride
 
     def forward(self, x):
-        return dn.avg_pool2d(x, self.kernel_size, self.stride)
+        return avg_pool2d(x, self.kernel_size, self.stride)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -227,7 +226,7 @@ class ReLU(Module):
     """
 
     def forward(self, x):
-        return dn.relu(x)
+        return relu(x)
 
 
 class Tanh(Module):
@@ -251,7 +250,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, x):
-        return dn.sigmoid(x)
+        return sigmoid(x)
 
 
 class GELU(Module):
@@ -263,7 +262,7 @@ class GELU(Module):
     """
 
     def forward(self, x):
-        return dn.gelu(x)
+        return gelu(x)
 
 
 class Dropout(Module):

@@ -7,6 +7,11 @@
 * :mod:`.special` - erf and erfc, and scipy.special's ufuncs when SciPy is importable
   (registered on first need)
 * :mod:`.network` - activations, softmax, losses, conv2d and pooling (``dn.relu``, ...)
+* :mod:`.arrays` - ``np.array([d1, d2])``, ``np.r_``, ``np.c_`` and reductions of lists
+  of Duals (NumPy functions wrapped so that lists of Duals build one Dual)
 """
 from . import elementwise, linalg, reductions, shape, special  # noqa: F401
 from . import network  # noqa: F401  (after elementwise: its activations use that table)
+from . import arrays
+
+arrays.install()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.rules import (NONZERO, POSITIVE, REAL, UNIT_OPEN, Interval, Rule, align,
-                          register, to_shape)
+                          defjvp, register, to_shape)
 
 # Names the derivative expressions may use. All of them dispatch on Duals too.
 _ENV = {
@@ -50,7 +50,7 @@ def _constant(expr):
 
 
 def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=None,
-                normalize=None, **extra):
+                normalize=None, replace=False, **extra):
     """Register an elementwise op. ``partials[i]`` is the derivative with respect to
     argument i, as an expression string (or None when that argument is not
     differentiable)."""
@@ -120,7 +120,7 @@ def elementwise(fn, *partials, domain, names=None, note="", primal=None, name=No
         extra=dict(extra), normalize=normalize,
     )
     rule.extra["partial_fns"] = funcs
-    return register(rule)
+    return register(rule, replace=replace)
 
 
 def _clip_args(args, kwargs):
@@ -216,3 +216,12 @@ E(np.clip, "(a > a_min) & (a < a_max)", "a < a_min", "a > a_max", names=("a", "a
 E(np.where, None, "where(c, 1, 0)", "where(c, 0, 1)", names=("c", "a", "b"),
   normalize=_where_args, domain=("bool", REAL, REAL), note="the condition is not differentiated")
 del E, _f, _jumps
+
+# --- comparisons and logic: facts about the primals, plain boolean arrays. Python's
+# operators on a Dual compare primals directly; these entries serve NumPy's ufuncs, which
+# is how `ndarray < Dual` and `np.float64(1.5) < Dual` arrive.
+for _f in (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+           np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.isfinite,
+           np.isnan, np.isinf, np.signbit):
+    defjvp(_f, kind="query", text="no tangent: a fact about the primal")
+del _f

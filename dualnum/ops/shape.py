@@ -277,10 +277,10 @@ def _setitem_primal(a, index, v):
 
 def _put(x, index, v):
     """``x`` with ``x[index] = v``, as a new array (or Dual, through this rule)."""
-    from ..core.dual import Dual
+    from ..core.dual import Dual, apply
 
     if isinstance(x, Dual) or isinstance(v, Dual):
-        return _SETITEM(x, index, v)
+        return apply(_SETITEM, (x, index, v), {})
     return _setitem_primal(x, index, v)
 
 
@@ -328,7 +328,7 @@ _SETITEM = defjvp(operator.setitem, _setitem_jvp_a, None, _setitem_jvp_v, kind=_
 # ------------------------------------------------------------------ queries
 # These return facts about the primal (shapes, constants). They carry no tangent.
 for _f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
-           np.full_like, np.isfinite, np.isnan, np.isinf, np.signbit, np.argmax, np.argmin,
+           np.full_like, np.argmax, np.argmin,
            np.argsort, np.nonzero, np.count_nonzero, np.allclose, np.isclose,
            np.array_equal, np.all, np.any, np.result_type):
     defjvp(_f, kind="query", text="no tangent: a fact about the primal")

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.dual import Dual
-from ..core.rules import (NONZERO, POSITIVE, REAL, Interval, apply, by_name, defjvp, lazy,
-                          lead, align, lookup, name_origin, register, to_shape)
+from ..core.dual import Dual, apply
+from ..core.rules import (NONZERO, POSITIVE, REAL, Interval, by_name, defjvp, lazy, lead, align,
+                          lookup, name_origin, register, to_shape)
 from ..kernels import special as _k
 from .elementwise import _ENV, elementwise
 
@@ -89,7 +89,7 @@ _PARAM = "the parameter {} is not differentiated (no closed form)"
 
 def _polygamma_jvp(g, y, n, x):
     """ẏ = ψ⁽ⁿ⁺¹⁾(x) ẋ"""
-    d = _POLYGAMMA(np.add(n, 1), x)
+    d = _run(_POLYGAMMA, (np.add(n, 1), x))
     return to_shape(d * align(g, np.ndim(x), np.ndim(y)), lead(g, x), np.shape(y))
 
 
@@ -143,7 +143,7 @@ def _load_scipy():
                         name="scipy.special.polygamma", argnames=("n", "x"),
                         domain=lambda s: s.polygamma_call(s), extra={"requires": "scipy"},
                         note="n (an integer) is not differentiated; poles at x = 0, -1, ...")
-    _ENV.update(polygamma=_POLYGAMMA, zeta=sc._zeta)
+    _ENV.update(polygamma=polygamma, zeta=sc._zeta)
     _ENV["digamma"] = sc.psi
     for n in ("gammaln gamma i0 i1 i0e i1e iv ive jv yv kv kve j0 j1 y0 y1 k0 k1 "
               "k0e k1e ellipk ellipe cosdg sindg betaln jve yve struve modstruve hyp0f1 "

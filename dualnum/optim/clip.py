@@ -51,7 +51,7 @@ def clipped_forward_gradient(f, params, *, rng, max_norm, n_directions=1,
     >>> bool(np.linalg.norm(g["w"]) < 100.0)
     True
     """
-    from ..transforms import forward_gradient
+    from ..fg import forward_gradient
 
     c = _max_norm(max_norm)
     return forward_gradient(f, params, rng=rng, n_directions=n_directions,

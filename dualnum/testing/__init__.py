@@ -1,4 +1,5 @@
-"""Derivative test kit: ``check_jvp`` against central finite differences, and hypothesis
+"""Derivative test kit: ``check_jvp`` against central finite differences, ``check_rule``
+(the checks every rule of the table passes, for your own rules too), and hypothesis
 strategies (:mod:`dualnum.testing.strategies`) that draw valid inputs for every rule.
 
 >>> import numpy as np, dualnum as dn
@@ -9,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.pytree import check_same_structure, flatten, leaves_with_paths, unflatten
+from ..core.rules import Interval
 from ..transforms import jvp
 
-__all__ = ["check_jvp", "strategies", "finite_difference"]
+__all__ = ["check_jvp", "check_rule", "check_call", "check_second_order", "strategies",
+           "finite_difference", "Interval"]
 
 
 def __getattr__(name):
@@ -84,3 +87,6 @@ def check_jvp(f, primals, tangents=None, *, rtol=1e-5, atol=1e-6, eps=1e-6, rng=
                 f"(|diff| {err[idx]:.3g} > atol {atol:g} + rtol {rtol:g} * |fd|; "
                 f"{int(np.sum(bad))} of {a.size} elements fail; eps={eps:g})"
             )
+
+
+from .rules import check_call, check_rule, check_second_order  # noqa: E402

@@ -154,6 +154,17 @@ def elementwise_call(draw, rule):
     return Call(tuple(args))
 
 
+@st.composite
+def intervals_call(draw, intervals, same_shape=False):
+    """A call of an elementwise function of ``len(intervals)`` arrays, each drawn from
+    its Interval: of shapes that broadcast together, or of one shape."""
+    if same_shape:
+        shp = (draw(shapes()),) * len(intervals)
+    else:
+        shp = draw(broadcastable_shapes(len(intervals)))
+    return Call(tuple(draw(arrays(s, dom)) for s, dom in zip(shp, intervals)))
+
+
 def rule_calls(rule):
     """A strategy of valid calls of ``rule`` (a Rule from ``dn.rules_table()``)."""
     if rule.kind == "elementwise":
