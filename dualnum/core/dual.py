@@ -180,7 +180,9 @@ class Dual:
     # float() or math.exp() trains with a zero gradient and no warning. NumPy's scalar
     # constructors and item assignment into plain arrays go through them too.
     # A Dual whose tangents are symbolic zeros at every level (a constant, such as a
-    # plain array that entered dualnum.array_api) has nothing to drop: it converts.
+    # plain array that entered dualnum.array_api) has nothing to drop: it converts to a
+    # Python scalar (the array API standard's bool(x), float(x)). np.asarray still
+    # refuses every Dual: code that takes arrays apart should not meet one by accident.
     def _constant(self):
         d = self
         while isinstance(d, Dual):
@@ -211,9 +213,6 @@ class Dual:
         raise _conversion("Using as an index (operator.index)")
 
     def __array__(self, dtype=None, copy=None):
-        c = self._constant()
-        if c is not None:
-            return np.array(c, dtype=dtype, copy=copy) if copy else np.asarray(c, dtype)
         raise ConversionError(
             "a Dual cannot be converted to a plain ndarray (np.asarray, np.float64, "
             "assignment into an ndarray): that would drop its tangent. Use d.primal for "

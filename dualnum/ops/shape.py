@@ -268,11 +268,25 @@ defjvp(operator.getitem, _getitem_jvp, kind=_SHAPE, primal=_getitem_primal,
 
 
 # x[index] = v on a Dual is functional: the Dual takes the primal and tangent of
-# setitem(x, index, v), a fresh array; no buffer is written.
+# setitem(x, index, v), a fresh array; no buffer is written. The rule's key is this
+# function (it returns the result); operator.setitem, which Dual.__setitem__ looks up,
+# is an alias.
 def _setitem_primal(a, index, v):
     out = np.array(a, copy=True)
     out[_check_index(index)] = v
     return out
+
+
+def setitem(a, index, v):
+    """``a`` with ``a[index] = v``, as a new array (a new Dual when ``a`` or ``v`` is
+    one); ``a`` itself is not changed.
+
+    >>> import numpy as np
+    >>> from dualnum.ops.shape import setitem
+    >>> setitem(np.zeros(3), 1, 5.0)
+    array([0., 5., 0.])
+    """
+    return _put(a, index, v)
 
 
 def _put(x, index, v):
@@ -318,7 +332,8 @@ def _setitem_jvp_v(g, y, a, index, v):
     return _batch_first(_put(zeros, idx, gm), nb)
 
 
-_SETITEM = defjvp(operator.setitem, _setitem_jvp_a, None, _setitem_jvp_v, kind=_SHAPE,
+_SETITEM = defjvp(setitem, _setitem_jvp_a, None, _setitem_jvp_v, kind=_SHAPE,
+                  aliases=(operator.setitem,),
                   primal=_setitem_primal, name="setitem", argnames=("a", "index", "v"),
                   domain=lambda s: s.setitem_call(s),
                   note="duplicate indices: the last write wins, and so does its tangent "
