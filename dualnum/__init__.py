@@ -35,6 +35,7 @@ from .core.errors import (BatchMismatchError, ConversionError, DomainError, DTyp
 from .core.levels import LeakedDualError
 from .core.rules import table as rules_table
 from .ops.special import erf, erfc
+from .ops.arrays import put_along_axis
 from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
                           softplus)
@@ -59,12 +60,13 @@ __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
     "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
     "erf", "erfc",
+    "put_along_axis",
 ]
 
 
 def __getattr__(name):
     # Subpackages load on first use, so `import dualnum` stays fast.
-    if name in ("testing", "nn", "optim", "train", "diagnostics", "data"):
+    if name in ("testing", "nn", "optim", "train", "diagnostics", "data", "run"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

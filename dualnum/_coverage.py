@@ -21,10 +21,11 @@ def render():
     import dualnum  # noqa: F401
     from dualnum.core.rules import table
 
-    rules = table()
-    diff = [r for r in rules if r.kind != "query"]
+    rules = [r for r in table() if not r.extra.get("user")]  # the built-in table only
+    diff = [r for r in rules if r.kind not in ("query", "inplace")]
+    n_query = sum(r.kind == "query" for r in rules)
     lines = [START, "",
-             f"{len(diff)} differentiable ops, and {len(rules) - len(diff)} query functions "
+             f"{len(diff)} differentiable ops, and {n_query} query functions "
              "that pass through to the primal (shapes, comparisons, argmax, ...).", "",
              "| op | kind | tangent rule | fused kernel | at non-differentiable points |",
              "|---|---|---|---|---|"]
@@ -33,7 +34,10 @@ def render():
             "tangent" if r.kernel else ""
         lines.append(f"| `{r.name}` | {r.kind} | {_cell(r.rule_text)} | {fused} | {_cell(r.note)} |")
     q = ", ".join(f"`{r.name}`" for r in rules if r.kind == "query")
-    lines += ["", f"Query functions: {q}.", "", END]
+    w = ", ".join(f"`{r.name}`" for r in rules if r.kind == "inplace")
+    lines += ["", f"Query functions: {q}.", "",
+              f"NumPy functions that write into an argument in place raise a TypeError on "
+              f"Duals that names the functional form to use instead: {w}.", "", END]
     return "\n".join(lines)
 
 

@@ -103,6 +103,7 @@ def defjvp(fn, *jvps, domain=None, note="", name=None, argnames=None, kind="cust
             raise TypeError(f"defjvp: each jvp must be a function or None, got {bad[0]!r}")
         rule = _defjvp(key, *jvps, kind=kind, domain=domain, note=note, name=rule_name,
                        argnames=tuple(argnames or ()), primal=fn, replace=True, **fields)
+    rule.extra["user"] = True
     if not _dispatches(fn):
         box[0] = rule
     return key
@@ -146,7 +147,7 @@ class custom_jvp:
             domain = _elementwise_domain(domain)
         self.rule = Rule(fn=self, name=short_name(fun), primal=fun, jvps=(), kind="custom",
                          domain=domain, note=note,
-                         value_and_tangent=self._value_and_tangent)
+                         value_and_tangent=self._value_and_tangent, extra={"user": True})
 
     def defjvp(self, jvp):
         """Set the rule: ``jvp(primals, tangents) -> (primal_out, tangent_out)``."""

@@ -427,6 +427,8 @@ class _Recorder:
         params = {k: v for k, v in (kwargs or {}).items()}
         many = isinstance(res, (list, tuple))
         for i, d in enumerate(res if many else [res]):
+            if not isinstance(d, Dual):
+                continue  # an integer piece of a multi-output op (indices, exponents)
             name = self._new_slot(d)
             self.entries.append(TraceEntry(
                 name, rule.name, inputs, parents, params, d.primal, d._tangent, d._k,

@@ -1,6 +1,7 @@
 """Training loops: :func:`fit` runs a step budget with forward gradients (Baydin et al.
-2022, "Gradients without Backpropagation") or exact forward-mode gradients, and
-:func:`batches` cuts arrays into shuffled mini-batches.
+2022, "Gradients without Backpropagation"), exact forward-mode gradients, or any
+:class:`GradientEstimator`; :func:`evaluate` measures a model. (:func:`batches`, which
+cuts arrays into shuffled mini-batches, lives in :mod:`dualnum.data.batching`.)
 
 A forward-gradient step samples K random directions ``v_k`` over all parameters, gets
 the loss and every ``∇f·v_k`` from one batched forward pass, and hands the optimizer the
@@ -22,19 +23,23 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._checks import positive_int
 from .core.dual import Dual
 from .core.pytree import flatten, unflatten
+from .data.batching import Batches, batches
 from .nn.module import Module, functional_call
 from .optim import Optimizer
 from .fg import forward_gradient
 from .transforms import grad
 
 __all__ = ["fit", "evaluate", "batches", "Batches", "FitResult", "NonFiniteLossError",
-           "GRADIENTS"]
+           "GRADIENTS", "GradientEstimator", "ForwardGradient", "ExactGradient", "Problem",
+           "StopTraining"]
 
 #: The kinds of gradient :func:`fit` can train with.
 GRADIENTS = ("forward", "exact")
@@ -59,71 +64,6 @@ class NonFiniteLossError(FloatingPointError):
         self.step = step
         self.loss = loss
         self.result = result
-
-
-# ===================================================================== batches
-class Batches:
-    """Mini-batches ``(x[idx], y[idx])`` of two arrays that share their first axis.
-
-    Iterating gives one epoch; each epoch draws a fresh permutation from ``rng`` when
-    ``shuffle`` is set, so a seeded generator gives the same batches on every run. The
-    object can be iterated again and again, which is how :func:`fit` runs several epochs.
-    ``len()`` is the number of batches per epoch. Build it with :func:`batches`.
-    """
-
-    def __init__(self, x, y, batch_size, rng=None, *, shuffle=True, drop_last=False):
-        x, y = np.asarray(x), np.asarray(y)
-        if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
-            raise ValueError(f"batches: x and y need the same first axis, got shapes "
-                             f"{x.shape} and {y.shape}")
-        if x.shape[0] == 0:
-            raise ValueError("batches: x and y are empty")
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        if shuffle and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"batches(shuffle=True) needs rng, a numpy.random.Generator, got "
-                            f"{type(rng).__name__}; use numpy.random.default_rng(seed)")
-        self.x, self.y, self.rng = x, y, rng
-        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
-        if drop_last and self.batch_size > x.shape[0]:
-            raise ValueError(f"batches: batch_size {batch_size} is larger than the "
-                             f"{x.shape[0]} examples and drop_last=True leaves no batch")
-
-    def __len__(self):
-        n = self.x.shape[0]
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n, b = self.x.shape[0], self.batch_size
-        stop = n - n % b if self.drop_last else n
-        if self.shuffle:
-            order = self.rng.permutation(n)
-            for i in range(0, stop, b):
-                idx = order[i:i + b]
-                yield self.x[idx], self.y[idx]
-        else:
-            for i in range(0, stop, b):
-                yield self.x[i:i + b], self.y[i:i + b]
-
-    def __repr__(self):
-        return (f"Batches(n={self.x.shape[0]}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
-
-
-def batches(x, y, batch_size, rng=None, *, shuffle=True, drop_last=False):
-    """Mini-batches of ``(x, y)``, reshuffled from ``rng`` every epoch (a :class:`Batches`).
-
-    With ``shuffle=False`` (no ``rng`` needed) batches are consecutive slices. The last
-    batch of an epoch is smaller when ``batch_size`` does not divide the number of
-    examples, unless ``drop_last``.
-
-    >>> import numpy as np, dualnum as dn
-    >>> b = dn.train.batches(np.arange(5.0), np.arange(5), 2, np.random.default_rng(0))
-    >>> len(b), [len(yb) for _, yb in b]
-    (3, [2, 2, 1])
-    >>> sorted(int(i) for _, yb in b for i in yb)  # every example once per epoch
-    [0, 1, 2, 3, 4]
-    """
-    return Batches(x, y, batch_size, rng, shuffle=shuffle, drop_last=drop_last)
 
 
 # ===================================================================== result
@@ -215,7 +155,7 @@ def evaluate(model, loss_fn, data, *, params=None, batch_size=1024):
     >>> sorted(dn.train.evaluate(model, dn.cross_entropy, (x, y)))
     ['accuracy', 'loss']
     """
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = positive_int(batch_size, "batch_size")
     if isinstance(model, Module):
         modes = [(m, m.training) for m in model.modules()]
         model.eval()
@@ -261,13 +201,7 @@ def evaluate(model, loss_fn, data, *, params=None, batch_size=1024):
     return res
 
 
-# ===================================================================== fit
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
+# ===================================================================== gradient steps
 def _check_clip(clip):
     if clip is None:
         return None
@@ -278,6 +212,149 @@ def _check_clip(clip):
     return float(clip)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What a gradient estimator gets for one step: ``loss(leaves)`` is the training loss
+    on this step's batch as a function of the parameter leaves (``leaves``, a list in the
+    optimizer's order), ``apply(leaves, x)`` runs the model with given leaves, and
+    ``model``, ``loss_fn``, ``x``, ``y`` are the pieces it was built from (for
+    estimators that look inside the model, such as local losses)."""
+
+    loss: object
+    leaves: list
+    apply: object
+    model: object
+    loss_fn: object
+    x: object
+    y: object
+
+
+class GradientEstimator:
+    """One training step's gradient, pluggable into :func:`fit` (``gradient=``).
+
+    ``estimator(problem, rng)`` returns ``(loss, grads)``: the step's training loss (a
+    scalar, before the update) and one gradient (estimate) per leaf of
+    ``problem.leaves`` (arrays, or unformed ``dualnum.lowrank`` operators that the
+    optimizer applies). ``settings()`` names everything that defines the estimate, for
+    a run's record; ``needs_rng`` says whether it draws random numbers (``fit`` then
+    requires a generator)."""
+
+    name = "estimator"
+    needs_rng = True
+
+    def settings(self):
+        return {"gradient": self.name}
+
+    def __call__(self, problem, rng):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ForwardGradient(GradientEstimator):
+    """The forward gradient of Baydin et al. (2022): ``mean_k (∇f·v_k) v_k`` over
+    ``n_directions`` random directions from ``distribution``, in one batched forward pass
+    or in passes of ``chunk_size`` directions, each ``∇f·v_k`` clipped to ``[-clip,
+    clip]`` when ``clip`` is set.
+
+    >>> import dualnum as dn
+    >>> dn.train.ForwardGradient(16, "rademacher").settings()
+    {'gradient': 'forward', 'directions': 16, 'distribution': 'rademacher', 'chunk_size': None, 'clip': None}
+    """
+
+    n_directions: int = 1
+    distribution: str = "normal"
+    chunk_size: int | None = None
+    clip: float | None = None
+    name = "forward"
+
+    def __post_init__(self):
+        from .fg import DISTRIBUTIONS
+
+        positive_int(self.n_directions, "n_directions")
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(f"unknown distribution {self.distribution!r}; choose from "
+                             f"{sorted(DISTRIBUTIONS)}")
+        if self.chunk_size is not None:
+            positive_int(self.chunk_size, "chunk_size")
+        object.__setattr__(self, "clip", _check_clip(self.clip))
+
+    def settings(self):
+        return {"gradient": self.name, "directions": self.n_directions,
+                "distribution": self.distribution, "chunk_size": self.chunk_size,
+                "clip": self.clip}
+
+    def __call__(self, problem, rng):
+        f, leaves, k, chunk = problem.loss, problem.leaves, self.n_directions, self.chunk_size
+        kw = dict(distribution=self.distribution, clip=self.clip)
+        if chunk is None or chunk >= k:
+            # One pass. Factored estimates ("outer") stay factored: the optimizer applies
+            # them fused when it can and densifies them otherwise.
+            return forward_gradient(f, leaves, rng=rng, n_directions=k, dense=False, **kw)
+        total = None
+        for start in range(0, k, chunk):
+            kc = min(chunk, k - start)
+            value, g = forward_gradient(f, leaves, rng=rng, n_directions=kc, **kw)
+            w = kc / k
+            total = [w * gi for gi in g] if total is None else \
+                [t + w * gi for t, gi in zip(total, g)]
+        return value, [t.astype(x.dtype, copy=False) for t, x in zip(total, leaves)]
+
+
+@dataclass(frozen=True)
+class ExactGradient(GradientEstimator):
+    """The exact gradient by forward mode (``dn.grad``), in passes of ``chunk_size``
+    basis directions: n / chunk_size passes for n parameters.
+
+    >>> import dualnum as dn
+    >>> dn.train.ExactGradient(512).settings()
+    {'gradient': 'exact', 'chunk_size': 512}
+    """
+
+    chunk_size: int | None = None
+    name = "exact"
+    needs_rng = False
+
+    def __post_init__(self):
+        if self.chunk_size is not None:
+            positive_int(self.chunk_size, "chunk_size")
+
+    def settings(self):
+        return {"gradient": self.name, "chunk_size": self.chunk_size}
+
+    def __call__(self, problem, rng):
+        seen = []
+        loss = problem.loss
+
+        def f(ls):
+            out = loss(ls)
+            if not seen:  # every pass computes the same value: keep the first
+                seen.append(out.primal if isinstance(out, Dual) else out)
+            return out
+
+        g = grad(f, chunk_size=self.chunk_size)(problem.leaves)
+        return seen[0], g
+
+
+def _estimator(gradient, n_directions, distribution, chunk_size, clip):
+    if isinstance(gradient, GradientEstimator):
+        return gradient
+    if gradient == "forward":
+        return ForwardGradient(n_directions, distribution, chunk_size, clip)
+    if gradient == "exact":
+        if clip is not None:
+            raise ValueError(f"clip={clip!r} clips forward gradients' directional "
+                             f"derivatives; it does not apply to gradient='exact'")
+        return ExactGradient(chunk_size)
+    raise ValueError(f"unknown gradient {gradient!r}; choose from {list(GRADIENTS)} or "
+                     f"pass a dn.train.GradientEstimator")
+
+
+class StopTraining(Exception):
+    """Raised by a :func:`fit` callback to end training after the step it was called
+    for: ``fit`` returns the result of the steps done so far."""
+
+
+# ===================================================================== fit
 def _objective(model, optimizer):
     """``(leaves, treedef, apply)``: the optimizer's parameter arrays as a flat list,
     its tree structure, and ``apply(leaves, x)`` running the model with them."""
@@ -305,27 +382,9 @@ def _objective(model, optimizer):
     return leaves, td, apply
 
 
-def _forward_step(f, leaves, rng, k, distribution, clip, chunk):
-    """(loss, gradient estimate as a list) from K directions, ``chunk`` per pass."""
-    if chunk is None or chunk >= k:
-        # One pass. Factored estimates ("outer") stay factored: the optimizer applies
-        # them fused when it can and densifies them otherwise.
-        return forward_gradient(f, leaves, rng=rng, n_directions=k,
-                                distribution=distribution, clip=clip, dense=False)
-    total = None
-    for start in range(0, k, chunk):
-        kc = min(chunk, k - start)
-        value, g = forward_gradient(f, leaves, rng=rng, n_directions=kc,
-                                    distribution=distribution, clip=clip)
-        w = kc / k
-        total = [w * gi for gi in g] if total is None else \
-            [t + w * gi for t, gi in zip(total, g)]
-    return value, [t.astype(x.dtype, copy=False) for t, x in zip(total, leaves)]
-
-
 def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="forward",
         n_directions=1, distribution="normal", chunk_size=None, clip=None, eval_data=None,
-        eval_every=None, eval_batch_size=1024, callback=None, log_every=1):
+        eval_every=None, eval_batch_size=1024, callback=None, log_every=1, record=True):
     """Train ``model`` for ``steps`` optimizer steps on batches from ``train_data``.
 
     Each step takes the next ``(x, y)`` batch, computes ``loss_fn(model(x), y)`` (a
@@ -342,6 +401,8 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
     * ``gradient="exact"``: the exact gradient by forward mode (``dn.grad``), in passes
       of ``chunk_size`` basis directions: n / chunk_size passes for n parameters, the
       baseline for small models.
+    * ``gradient=`` a :class:`GradientEstimator` (such as :class:`ForwardGradient`, or one
+      of your own): that estimator, which then holds its own settings.
 
     ``model`` is a ``dn.nn.Module`` (run by ``dn.nn.functional_call`` in training mode;
     its previous modes are restored at the end) or a callable ``model(params, x)``. The
@@ -364,6 +425,11 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
     ``eval_accuracy`` (classification only). The same dicts are kept in
     ``result.history``.
 
+    A callback that raises :class:`StopTraining` ends training after that step (the
+    result covers the steps done). With ``record=False`` nothing is kept per step
+    (``result.losses``, ``lrs``, ``history`` and ``evals`` stay empty): the callback sees
+    every record, and memory does not grow with the number of steps.
+
     A NaN or infinite training loss stops training with :class:`NonFiniteLossError`
     naming the step; nothing garbage is returned. Returns a :class:`FitResult`.
 
@@ -382,31 +448,19 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
     ['eval_loss', 'loss', 'lr', 'seconds', 'step']
     """
     # ------------------------------------------------------------ arguments
-    steps = _positive_int(steps, "steps")
-    if gradient not in GRADIENTS:
-        raise ValueError(f"unknown gradient {gradient!r}; choose from {list(GRADIENTS)}")
-    k = _positive_int(n_directions, "n_directions")
-    from .fg import DISTRIBUTIONS
-
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"unknown distribution {distribution!r}; choose from "
-                         f"{sorted(DISTRIBUTIONS)}")
-    chunk = None if chunk_size is None else _positive_int(chunk_size, "chunk_size")
-    clip = _check_clip(clip)
-    if gradient == "exact" and clip is not None:
-        raise ValueError(f"clip={clip!r} clips forward gradients' directional derivatives; "
-                         f"it does not apply to gradient='exact'")
+    steps = positive_int(steps, "steps")
+    estimator = _estimator(gradient, n_directions, distribution, chunk_size, clip)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a dn.optim.Optimizer, got "
                         f"{type(optimizer).__name__}")
-    if gradient == "forward" and not isinstance(rng, np.random.Generator):
+    if estimator.needs_rng and not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
                         f"use numpy.random.default_rng(seed)")
     if eval_every is not None:
-        eval_every = _positive_int(eval_every, "eval_every")
+        eval_every = positive_int(eval_every, "eval_every")
         if eval_data is None:
             raise ValueError(f"eval_every={eval_every} needs eval_data")
-    log_every = _positive_int(log_every, "log_every")
+    log_every = positive_int(log_every, "log_every")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if not callable(loss_fn):
@@ -425,20 +479,23 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
             rec["eval_accuracy"] = res["accuracy"]
         return rec
 
-    losses = np.full(steps, np.nan)
-    lrs = np.full(steps, np.nan)
+    # Grown as steps run, never sized by `steps` up front (and not kept at all without
+    # `record`): memory does not depend on the step budget.
+    losses, lrs = array("d"), array("d")
     history, evals = [], []
     start = time.perf_counter()
 
     def result(done):
-        return FitResult(params=optimizer.params, steps=done, losses=losses[:done].copy(),
-                         lrs=lrs[:done].copy(), seconds=time.perf_counter() - start,
-                         history=history, evals=evals)
+        return FitResult(params=optimizer.params, steps=done,
+                         losses=np.array(losses, dtype=np.float64),
+                         lrs=np.array(lrs, dtype=np.float64),
+                         seconds=time.perf_counter() - start, history=history, evals=evals)
 
     it = iter(train_data)
     reiterable = it is not train_data
     if is_module:
         model.train(True)
+    step = 0
     try:
         for step in range(1, steps + 1):
             # ---------------------------------------------------- next batch
@@ -458,22 +515,11 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
 
             # ---------------------------------------------------- gradient
             lr = optimizer.current_lr
-            if gradient == "forward":
-                def f(ls):
-                    return loss_fn(apply(ls, x), y)
 
-                value, g = _forward_step(f, leaves, rng, k, distribution, clip, chunk)
-            else:
-                seen = []
+            def f(ls, x=x, y=y):
+                return loss_fn(apply(ls, x), y)
 
-                def f(ls):
-                    out = loss_fn(apply(ls, x), y)
-                    if not seen:  # every pass computes the same value: keep the first
-                        seen.append(out.primal if isinstance(out, Dual) else out)
-                    return out
-
-                g = grad(f, chunk_size=chunk)(leaves)
-                value = seen[0]
+            value, g = estimator(Problem(f, leaves, apply, model, loss_fn, x, y), rng)
             loss = float(np.asarray(value))
             if not math.isfinite(loss):
                 bad = [i for i, p in enumerate(leaves) if not np.all(np.isfinite(p))]
@@ -484,18 +530,21 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
                     f"training loss is {loss} at step {step} (of {steps}); {why}. Lower the "
                     f"learning rate (now {lr:g})"
                     + (", or clip the directional derivatives with clip=..."
-                       if gradient == "forward" and clip is None else ""),
+                       if isinstance(estimator, ForwardGradient) and estimator.clip is None
+                       else ""),
                     step=step, loss=loss, result=result(step - 1))
             optimizer.step(unflatten(td, g))
-            losses[step - 1] = loss
-            lrs[step - 1] = lr
+            if record:
+                losses.append(loss)
+                lrs.append(lr)
 
             # ---------------------------------------------------- logging
             ev = None
             if eval_data is not None and (
                     step == steps or (eval_every is not None and step % eval_every == 0)):
                 ev = run_eval(step)
-                evals.append(ev)
+                if record:
+                    evals.append(ev)
                 if is_module:
                     model.train(True)
             if ev is not None or step % log_every == 0 or step == steps:
@@ -503,9 +552,12 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
                        "seconds": time.perf_counter() - start}
                 if ev is not None:
                     rec.update((key, v) for key, v in ev.items() if key != "step")
-                history.append(rec)
+                if record:
+                    history.append(rec)
                 if callback is not None:
                     callback(rec)
+    except StopTraining:
+        pass
     finally:
         for m, mode in modes:
             m.training = mode
@@ -513,6 +565,6 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
     # The last update may have overflowed without a later step to notice it.
     if not all(np.all(np.isfinite(p)) for p in leaves):
         raise NonFiniteLossError(
-            f"the parameters are non-finite after the update of step {steps} (the last); "
-            f"lower the learning rate", step=steps, loss=math.nan, result=result(steps))
-    return result(steps)
+            f"the parameters are non-finite after the update of step {step} (the last); "
+            f"lower the learning rate", step=step, loss=math.nan, result=result(step))
+    return result(step)

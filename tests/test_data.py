@@ -8,6 +8,7 @@ import http.server
 import os
 import socket
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -429,3 +430,125 @@ def test_published_checksums_match_the_shared_test_files():
         if not path.exists():
             pytest.skip("the shared MNIST test files are not here")
         assert data.sha256_of(path) == data.FILES["mnist"][name]
+
+
+# ===================================================================== hostile files
+def _idx_header(code, shape):
+    return bytes([0, 0, code, len(shape)]) + b"".join(int(n).to_bytes(4, "big")
+                                                      for n in shape)
+
+
+def test_gzip_bomb_is_refused_with_bounded_memory(tmp_path):
+    """3 GB of zeros behind a valid (10000, 28, 28) header: only the 7.8 MB it declares
+    (plus a small margin) are inflated, through the library and through the CLI."""
+    from _bombs import gzip_bomb, peak_rss
+
+    d = make_idx_set(tmp_path / "m", test_only=True)
+    bomb = d / "t10k-images-idx3-ubyte.gz"
+    gzip_bomb(bomb, _idx_header(8, (10000, 28, 28)), 3 << 30)
+    peak, result = peak_rss(f"""
+        from dualnum.data import read_idx, IDXFormatError
+        try:
+            read_idx({str(bomb)!r})
+        except IDXFormatError as e:
+            result = str(e)
+    """)
+    assert "has at least 65,536 bytes after the 7,840,000 bytes" in result
+    assert peak < 400 << 20, f"peak RSS {peak / 2**20:.0f} MiB"
+    peak, result = peak_rss(f"""
+        from dualnum.cli import main
+        result = main(["train", "--data", "mnist", "--data-dir", {str(d)!r}, "--out",
+                       {str(tmp_path / "r")!r}, "--no-download"])
+    """)
+    assert result == 1 and peak < 400 << 20, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("shape, declared", [
+    ((2**32 - 1,) * 3, "(4294967295, 4294967295, 4294967295), "
+                       "79,228,162,458,924,105,385,300,197,375 bytes"),
+    ((60000, 4096, 4096), "(60000, 4096, 4096), 1,006,632,960,000 bytes"),
+])
+def test_idx_header_declaring_too_much_is_refused_before_reading(tmp_path, shape, declared):
+    p = tmp_path / "images-idx3-ubyte"
+    p.write_bytes(_idx_header(8, shape) + b"\0" * 100)
+    with pytest.raises(data.IDXFormatError, match="declares shape") as info:
+        data.read_idx(p)
+    assert declared in str(info.value) and "max_bytes" in str(info.value)
+
+
+def test_idx_truncated_reports_the_right_byte_counts(tmp_path):
+    p = tmp_path / "labels"
+    p.write_bytes(_idx_header(0x0C, (1000,)) + b"\0" * 10)  # int32: 4,000 bytes declared
+    with pytest.raises(data.IDXFormatError, match=r"shape \(1000,\) \(4,000 bytes of data\) "
+                                                  r"but only 10 bytes follow"):
+        data.read_idx(p)
+
+
+def test_something_else_where_a_file_should_be(tmp_path):
+    d = make_idx_set(tmp_path / "m", test_only=True)
+    images = d / "t10k-images-idx3-ubyte.gz"
+    images.unlink()
+    images.mkdir()
+    with pytest.raises(data.IDXFormatError, match="t10k-images-idx3-ubyte.gz is a directory, "
+                                                  "not an IDX file"):
+        data.mnist(d, download=False)
+    images.rmdir()
+    images.symlink_to(images)
+    with pytest.raises(data.IDXFormatError, match="t10k-images-idx3-ubyte.gz is a symbolic "
+                                                  "link loop"):
+        data.mnist(d, download=False)
+    images.unlink()
+    images.symlink_to(tmp_path / "gone")
+    with pytest.raises(data.IDXFormatError, match="is a broken symbolic link"):
+        data.mnist(d, download=False)
+
+
+@pytest.mark.parametrize("shape, match", [((5, 0, 0), "images of 0×0 pixels"),
+                                          ((0, 8, 8), "holds no images")])
+def test_empty_images_name_the_file(tmp_path, shape, match):
+    d = make_idx_set(tmp_path / "m", test_only=True)
+    data.write_idx(d / "t10k-images-idx3-ubyte.gz", np.zeros(shape, np.uint8))
+    data.write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(shape[0], np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no NumPy warnings on the way
+        with pytest.raises(data.DataError, match=match) as info:
+            data.mnist(d, download=False)
+    assert "t10k-images-idx3-ubyte.gz" in str(info.value)
+
+
+def test_unpacked_copies_of_another_datasets_files_are_refused(tmp_path, monkeypatch):
+    d = make_idx_set(tmp_path / "m", gz=False)
+    f = d / "t10k-labels-idx1-ubyte"
+    monkeypatch.setattr(ds_mod, "_RAW_SIZES", {f.stat().st_size})
+    monkeypatch.setitem(ds_mod._KNOWN_RAW, data.sha256_of(f),
+                        ("mnist", "t10k-labels-idx1-ubyte"))
+    with pytest.raises(data.DataError, match="t10k-labels-idx1-ubyte is MNIST's "
+                                             "t10k-labels-idx1-ubyte, not Fashion-MNIST's"):
+        data.fashion_mnist(d, download=False)
+
+
+def test_real_unpacked_mnist_is_not_fashion_mnist(tmp_path):
+    if not (SHARED_MNIST / "t10k-labels-idx1-ubyte.gz").exists():
+        pytest.skip("the shared MNIST test files are not here")
+    d = tmp_path / "fashion"
+    d.mkdir()
+    for stem in STEMS[2:]:
+        (d / stem).write_bytes(gzip.decompress((SHARED_MNIST / f"{stem}.gz").read_bytes()))
+    with pytest.raises(data.DataError, match="is MNIST's t10k-"):
+        data.fashion_mnist(d, download=False)
+    assert len(data.mnist(d, download=False).y_test) == 2000
+
+
+def test_an_unwritable_download_directory_says_what_to_do(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("DUALNUM_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv(data.MIRRORS_ENV, f"http://127.0.0.1:{_closed_port()}/")
+    with pytest.raises(data.DownloadError) as info:
+        data.mnist()
+    msg = str(info.value)
+    assert f"cannot write to {blocker / 'cache' / 'mnist'}" in msg
+    assert "data_dir=DIR" in msg and "writable directory" in msg and "\n" not in msg
+    with data.errors.argument_names({"data_dir=DIR": "--data-dir DIR"}):
+        with pytest.raises(data.DownloadError, match="Pass --data-dir DIR"):
+            data.mnist()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dualnum as dn
-from dualnum.ops import arrays
+from dualnum.ops import from_duals as arrays
 
 
 class TestArraysFromDuals:

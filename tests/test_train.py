@@ -399,3 +399,67 @@ def test_evaluate_weights_batches_by_size():
                          [(logits[:3], np.array([0, 1, 1])), (logits[3:], np.array([1]))],
                          params={})
     assert res["accuracy"] == 0.75
+
+
+# ------------------------------------------------------------------ memory, stopping, estimators
+def test_memory_does_not_depend_on_the_step_budget():
+    """A budget of 10**18 steps allocates nothing up front (the old loop asked for 16 bytes
+    per step before the first one)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x, y = blobs(256, rng)
+    model = mlp(0)
+    opt = dn.optim.SGD(dict(model.named_parameters()), lr=0.1)
+    seen = []
+
+    def stop_after_20(rec):
+        seen.append(rec["step"])
+        if rec["step"] == 20:
+            raise train.StopTraining
+
+    batches = train.batches(x, y, 32, rng)
+    train.fit(model, dn.cross_entropy, batches, steps=2, optimizer=opt, rng=rng,
+              n_directions=4)  # compiles kernels and imports lazily-loaded modules
+    tracemalloc.start()
+    try:
+        res = train.fit(model, dn.cross_entropy, batches, steps=10**18, optimizer=opt,
+                        rng=rng, n_directions=4, callback=stop_after_20, record=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert res.steps == 20 and seen == list(range(1, 21)) and res.losses.size == 0
+    assert peak < 4 << 20, peak
+    kept = train.fit(model, dn.cross_entropy, batches, steps=10**18, optimizer=opt, rng=rng,
+                     callback=stop_after_20)
+    assert kept.steps == 20 and kept.losses.shape == (20,) and len(kept.history) == 20
+
+
+def test_a_custom_gradient_estimator_plugs_in():
+    """An estimator is one object: fit hands it the step's problem and applies what it
+    returns; here, exact gradients scaled by 2 with half the learning rate match plain
+    exact gradients."""
+    class Doubled(train.GradientEstimator):
+        name = "doubled"
+        needs_rng = False
+
+        def __call__(self, problem, rng):
+            value, g = train.ExactGradient()(problem, rng)
+            assert problem.x.shape == (32, 2) and problem.model is model
+            return value, [2 * gi for gi in g]
+
+    rng = np.random.default_rng(1)
+    x, y = blobs(128, rng)
+    runs = []
+    for gradient, lr in ((Doubled(), 0.05), ("exact", 0.1)):
+        model = mlp(3)
+        opt = dn.optim.SGD(dict(model.named_parameters()), lr=lr)
+        train.fit(model, dn.cross_entropy, train.batches(x, y, 32, np.random.default_rng(2)),
+                  steps=10, optimizer=opt, gradient=gradient)
+        runs.append([p.copy() for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert Doubled().settings() == {"gradient": "doubled"}
+    with pytest.raises(ValueError, match="pass a dn.train.GradientEstimator"):
+        train.fit(mlp(0), dn.cross_entropy, [(x, y)], steps=1,
+                  optimizer=dn.optim.SGD(dict(mlp(0).named_parameters()), lr=0.1), gradient="magic")

@@ -630,43 +630,25 @@ def _apply_general(rule, args, kwargs):
     n = len(args)
     primals = [None] * n
     tangents = [None] * n
-    k = None
-    unbatched = None
+    batches = []  # (argument, its K or None, whether it has a tangent), for _common_k
     for i, a in enumerate(args):
-        if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
-            if not (rule.seq_arg and i == 0):
-                a = _stack_nested(a)  # a list of Duals where an array is expected
+        # A list or tuple holding Duals is opened one level: its primals and its
+        # tangents (None for constants) go to the rule as lists.
         if isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
             ps, ts = [], []
             for e in a:
                 p, t, ke = _at(e, lvl)
                 ps.append(p)
                 ts.append(t)
-                if ke is not None:
-                    if k is not None and ke != k:
-                        raise BatchMismatchError(
-                            f"{rule.name}: batched tangents of different sizes K={k} and K={ke}")
-                    k = ke
-                elif t is not None:
-                    unbatched = i
+                batches.append((i, ke, t is not None))
             primals[i] = ps
             tangents[i] = None if all(t is None for t in ts) else ts
             continue
         p, t, ki = _at(a, lvl)
         primals[i] = _as_operand(p)
         tangents[i] = t
-        if ki is not None:
-            if k is not None and ki != k:
-                raise BatchMismatchError(
-                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}")
-            k = ki
-        elif t is not None:
-            unbatched = i
-    if k is not None and unbatched is not None:
-        raise BatchMismatchError(
-            f"{rule.name}: argument {unbatched} has an unbatched tangent while "
-            f"another has a batch of K={k} tangents; make both batched"
-        )
+        batches.append((i, ki, t is not None))
+    k = _common_k(rule, batches)
     tracer = lvl.tracer
     if rule.value_and_tangent is not None:
         out, t = rule.value_and_tangent(primals, tangents, kwargs, k)
@@ -693,15 +675,18 @@ def _apply_general(rule, args, kwargs):
                 f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
             ) from e
         raise
-    if rule.kind == "query":
-        return out
-    if rule.multi_output:
-        outs = [_checked(rule, o, tangents) for o in out]
+    if rule.multi_output and isinstance(out, (list, tuple)):
+        # Some calls of a multi-output op return one array (np.atleast_1d(x),
+        # np.gradient of a vector): those take the single-output path below. Integer
+        # pieces (np.unique's indices, np.frexp's exponents) stay plain arrays, as a
+        # single integer result does.
+        outs = [o if isinstance(o, Dual) else _checked(rule, o, [None]) for o in out]
         if all(t is None for t in tangents):
-            res = [Dual._new(o, None, k, lvl) for o in outs]
+            res = [Dual._new(o, None, k, lvl) if _floating(o) else o for o in outs]
         else:
             ts = rule.tangent(outs, primals, tangents, kwargs)
-            res = [Dual._new(o, _fix(t, o), k, lvl) for o, t in zip(outs, ts)]
+            res = [Dual._new(o, _fix(t, o), k, lvl) if _floating(o) else o
+                   for o, t in zip(outs, ts)]
         res = _like(out, res)
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
@@ -714,6 +699,24 @@ def _apply_general(rule, args, kwargs):
     if tracer is not None:
         tracer.record(rule, shown, kwargs, res, lvl)
     return res
+
+
+def _common_k(rule, batches):
+    """The one batch size K of the tangents at this level, or None."""
+    k = None
+    for _, ki, _ in batches:
+        if ki is not None:
+            if k is not None and ki != k:
+                raise BatchMismatchError(
+                    f"{rule.name}: batched tangents of different sizes K={k} and K={ki}")
+            k = ki
+    if k is not None:
+        for i, ki, has_t in batches:
+            if ki is None and has_t:
+                raise BatchMismatchError(
+                    f"{rule.name}: argument {i} has an unbatched tangent while another has "
+                    f"a batch of K={k} tangents; make both batched")
+    return k
 
 
 def _checked(rule, out, tangents):
@@ -736,6 +739,10 @@ def _checked(rule, out, tangents):
     raise DTypeError(
         f"{rule.name}: the result has dtype {out.dtype}, which cannot carry a derivative; "
         "operands must be real numbers")
+
+
+def _floating(o):
+    return isinstance(o, Dual) or o.dtype.kind == "f"
 
 
 def _fix(t, out):
@@ -801,12 +808,11 @@ def _binary(fn, reflected=False):
 _OPERATORS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
     "pow": np.power, "matmul": np.matmul, "mod": np.remainder, "floordiv": np.floor_divide,
+    "divmod": np.divmod,
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Dual, f"__{_name}__", _binary(_fn))
     setattr(Dual, f"__r{_name}__", _binary(_fn, reflected=True))
-Dual.__divmod__ = lambda self, other: call(np.divmod, self, other)
-Dual.__rdivmod__ = lambda self, other: call(np.divmod, other, self)
 Dual.__neg__ = lambda self: call(np.negative, self)
 Dual.__pos__ = lambda self: call(np.positive, self)
 Dual.__abs__ = lambda self: call(np.absolute, self)

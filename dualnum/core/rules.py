@@ -118,7 +118,7 @@ class Rule:
     partials: Optional[tuple] = None  # elementwise: the derivative expressions
     argnames: tuple = ()  # names of positional args (kwargs with these names are moved)
     seq_arg: bool = False  # argument 0 is a sequence of arrays (concatenate, stack, ...)
-    multi_output: bool = False  # the op returns a list of arrays (split)
+    multi_output: bool = False  # the op returns a list or tuple of arrays (split, divmod)
     kernel: Any = None  # fused elementwise kernel hook (see dualnum.kernels)
     tangent: Optional[Callable] = None  # whole-tangent rule, overrides jvps when set
     normalize: Optional[Callable] = None  # (args, kwargs) -> (args, kwargs), before all else
@@ -269,7 +269,7 @@ def _move_kwargs(rule, args, kwargs):
     """Move keyword arguments named in ``rule.argnames`` to their positions. ``kwargs``
     is apply()'s own copy."""
     names = rule.argnames
-    moved = [k for k in kwargs if k in names]
+    moved = sorted((k for k in kwargs if k in names), key=names.index)  # in position order
     if not moved:
         return args
     args = list(args)

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import _paths
-from ..train import Batches
-from .fetch import FILES, download, sha256_of
-from .errors import DataError, DataNotFoundError, DownloadError
+from .batching import Loader
+from .errors import DataError, DataNotFoundError, DownloadError, argument
+from .fetch import FILES, RAW_FILES, download, sha256_of
 from .idx import read_idx
 
-__all__ = ["Dataset", "Loader", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
+__all__ = ["Dataset", "DATASETS", "DATA_ENV", "SPLIT_SEED", "load", "digits",
            "mnist", "fashion_mnist", "spirals", "blobs", "cache_dir", "search_dirs"]
 
 #: Names accepted by :func:`load` (and ``dualnum train --data``).
@@ -43,6 +43,9 @@ _CLASSES = {
                       "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
 _KNOWN = {sha: (ds, fname) for ds, files in FILES.items() for fname, sha in files.items()}
+_KNOWN_RAW = {sha: (ds, fname) for ds, files in RAW_FILES.items()
+              for fname, (_, sha) in files.items()}
+_RAW_SIZES = {size for files in RAW_FILES.values() for size, _ in files.values()}
 
 
 # ===================================================================== Dataset
@@ -99,77 +102,6 @@ class Dataset:
         return (f"Dataset({self.name!r}, train={len(self.y_train)}, "
                 f"{self.test_name}={len(self.y_test)}, input_shape={self.input_shape}, "
                 f"n_classes={self.n_classes})")
-
-
-# ===================================================================== batching
-class Loader(Batches):
-    """Mini-batches ``(x[idx], y[idx])`` whose shuffling depends only on ``seed`` and the
-    epoch: epoch ``e`` uses ``numpy.random.default_rng([seed, e]).permutation(n)``.
-
-    So any batch can be reached without replaying the ones before it, which is what makes
-    training resumable bit for bit: :meth:`stream` yields batches forever from the
-    ``start``-th one. Iterating the loader itself gives one epoch per ``for`` loop (epoch
-    0, 1, ...), like :class:`dualnum.train.Batches`, of which it is a subclass. By default
-    ``drop_last`` keeps every batch the same size.
-
-    >>> import numpy as np, dualnum as dn
-    >>> loader = dn.data.Loader(np.arange(10.0), np.arange(10), 4, seed=0)
-    >>> len(loader), [yb.tolist() for _, yb in loader]
-    (2, [[4, 6, 2, 7], [3, 5, 9, 0]])
-    >>> s = loader.stream(start=3)           # the 4th batch: epoch 1's second batch
-    >>> next(s)[1].tolist() == loader.batch(3)[1].tolist()
-    True
-    """
-
-    def __init__(self, x, y, batch_size, seed=0, *, shuffle=True, drop_last=True):
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        x, y = np.asarray(x), np.asarray(y)
-        if isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool) \
-                and drop_last and x.ndim and 0 < x.shape[0] < batch_size:
-            raise ValueError(f"batch size {batch_size} is larger than the {x.shape[0]} "
-                             f"training examples")
-        super().__init__(x, y, batch_size, np.random.default_rng(int(seed)), shuffle=shuffle,
-                         drop_last=drop_last)
-        self.seed = int(seed)
-        self.epoch = 0
-
-    def order(self, epoch):
-        """The order of the examples in epoch ``epoch``."""
-        n = self.x.shape[0]
-        if not self.shuffle:
-            return np.arange(n)
-        return np.random.default_rng([self.seed, int(epoch)]).permutation(n)
-
-    def _epoch(self, epoch, first=0):
-        n, b = self.x.shape[0], self.batch_size
-        stop = n - n % b if self.drop_last else n
-        order = self.order(epoch)
-        for i in range(first * b, stop, b):
-            idx = order[i:i + b]
-            yield self.x[idx], self.y[idx]
-
-    def __iter__(self):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        return self._epoch(epoch)
-
-    def stream(self, start=0):
-        """Batches without end, starting with batch number ``start`` (0-based, counted
-        across epochs)."""
-        if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
-            raise ValueError(f"start must be a non-negative integer, got {start!r}")
-        epoch, first = divmod(int(start), len(self))
-        while True:
-            yield from self._epoch(epoch, first)
-            epoch, first = epoch + 1, 0
-
-    def batch(self, i):
-        """Batch number ``i`` (0-based, counted across epochs)."""
-        return next(self.stream(i))
-
-    def __repr__(self):
-        return (f"Loader(n={self.x.shape[0]}, batch_size={self.batch_size}, seed={self.seed}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
 
 
 # ===================================================================== helpers
@@ -272,10 +204,13 @@ def digits(*, dtype=np.float32, normalize="standard", stats=None, test_size=360)
 
 # ===================================================================== MNIST-style sets
 def _find(directory, stem):
+    """The first of the names ``stem`` may have that is present in ``directory`` (a
+    directory or a broken link there is found too, so that reading it says what is
+    wrong instead of the file seeming absent)."""
     for fname in (stem + ".gz", stem, stem.replace("-idx", ".idx") + ".gz",
                   stem.replace("-idx", ".idx")):
         p = directory / fname
-        if p.is_file():
+        if os.path.lexists(p):
             return p
     return None
 
@@ -304,12 +239,25 @@ def _locate(name, roots):
     return None, None, None, notes
 
 
+def _identify(path):
+    """(dataset, published file name) when ``path`` is, byte for byte, a published file
+    (as downloaded, or unpacked), else None."""
+    try:
+        if path.suffix == ".gz":
+            return _KNOWN.get(sha256_of(path))
+        if path.stat().st_size in _RAW_SIZES:  # hash only what could match
+            return _KNOWN_RAW.get(sha256_of(path))
+    except OSError:  # reading it will say what is wrong
+        pass
+    return None
+
+
 def _check_identity(name, files):
     """Refuse files that are, byte for byte, another dataset's published files."""
     for path in files.values():
-        if path is None or path.suffix != ".gz":
+        if path is None:
             continue
-        known = _KNOWN.get(sha256_of(path))
+        known = _identify(path)
         if known is not None and known[0] != name:
             raise DataError(f"{path} is {_TITLES[known[0]]}'s {known[1]}, not "
                             f"{_TITLES[name]}'s; keep each dataset in its own directory "
@@ -319,6 +267,13 @@ def _check_identity(name, files):
 def _read_pair(images_path, labels_path, n_classes):
     images = read_idx(images_path, ndim=3, dtype=np.uint8)
     labels = read_idx(labels_path, ndim=1, dtype=np.uint8)
+    n, h, w = images.shape
+    if n == 0:
+        raise DataError(f"{images_path} holds no images (its header declares shape "
+                        f"{images.shape}); replace it with the dataset's file")
+    if h == 0 or w == 0:
+        raise DataError(f"{images_path} holds images of {h}×{w} pixels; an image needs at "
+                        f"least one pixel: replace it with the dataset's file")
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{images_path} has {images.shape[0]:,} images but {labels_path} has "
                         f"{labels.shape[0]:,} labels")
@@ -329,7 +284,8 @@ def _read_pair(images_path, labels_path, n_classes):
     return images, labels
 
 
-def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize, stats, log):
+def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize, stats, log,
+                 test_files_only=False):
     title = _TITLES[name]
     roots = search_dirs(data_dir)
     d, files, complete, notes = _locate(name, roots)
@@ -337,16 +293,23 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
         target = roots[0][0] / name
         where = " or ".join(f"{r / name} ({label})" for r, label in roots)
         put = (f"Put {', '.join(s + '.gz' for s in _STEMS.values())} (gzipped or raw) in "
-               f"{where}, or pass data_dir= (--data-dir DIR); the two t10k-* files alone also "
-               f"work (80% train / 20% held out)")
+               f"{where}, or pass {argument('data_dir=DIR')} naming where they are; the two "
+               f"t10k-* files alone also work (80% train / 20% held out)")
         extra = f" ({'; '.join(notes)})" if notes else ""
         if not download_missing:
-            raise DownloadError(f"{title} was not found{extra} and downloading is off. {put}")
+            raise DownloadError(f"{title} was not found{extra} and downloading is off "
+                                f"({argument('download=False')}). {put}")
         if log is not None:
             log(f"{title} not found on disk{extra}; downloading to {target}")
         try:
             download(name, target, mirrors=mirrors, log=log)
         except DownloadError as e:
+            if e.unwritable:
+                raise DownloadError(f"{title} is not on this machine and could not be "
+                                    f"downloaded: {e}. Pass {argument('data_dir=DIR')} "
+                                    f"naming a writable directory (the files go to "
+                                    f"DIR/{name}/), or set ${DATA_ENV} or "
+                                    f"$DUALNUM_CACHE_DIR to one") from None
             why = "offline: no mirror could be reached" if e.offline else str(e)
             raise DownloadError(f"{title} is not on this machine and could not be downloaded "
                                 f"({why}). {put}") from None
@@ -354,7 +317,7 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
     _check_identity(name, files)
     n_classes = 10
     xte, yte = _read_pair(files["test_images"], files["test_labels"], n_classes)
-    if complete:
+    if complete and not test_files_only:
         xtr, ytr = _read_pair(files["train_images"], files["train_labels"], n_classes)
         if xtr.shape[1:] != xte.shape[1:]:
             raise DataError(f"{files['train_images']} holds {xtr.shape[1:]} images but "
@@ -369,7 +332,9 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
         n_train = min(max(int(round(TEST_ONLY_TRAIN_FRACTION * n)), 1), n - 1)
         tr, te = _split(n, n - n_train)
         xtr, ytr, xte, yte = xte[tr], yte[tr], xte[te], yte[te]
-        split = (f"only {title}'s test files (t10k-*) were found, in {d}: {len(ytr):,} of "
+        which = (f"{title}'s test files (t10k-*) alone were used" if complete else
+                 f"only {title}'s test files (t10k-*) were found")
+        split = (f"{which}, in {d}: {len(ytr):,} of "
                  f"their {n:,} images train the model and the other {len(yte):,} (fixed "
                  f"split, seed {SPLIT_SEED}) are held out to test it; this is not "
                  f"{title}'s official train/test split")
@@ -381,7 +346,7 @@ def _idx_dataset(name, data_dir, *, download_missing, mirrors, dtype, normalize,
 
 
 def mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-          normalize="standard", stats=None, log=None):
+          normalize="standard", stats=None, log=None, test_files_only=False):
     """MNIST from IDX files (gzipped or raw), looked for in ``data_dir``, then
     ``$DUALNUM_DATA``, then :func:`cache_dir` (in each, in ``<dir>/mnist/``,
     ``<dir>/MNIST/raw/`` (torchvision's layout), then ``<dir>/`` itself), and
@@ -390,20 +355,23 @@ def mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
 
     When a directory holds only the two test files (``t10k-*``), 80% of those images
     (8,000 of 10,000) form the training part and the rest is held out (fixed seed), and
-    ``split`` and ``test_name`` say so. Pixels are divided by 255 and standardised with
-    the training part's mean and std. ``log`` (a callable) receives progress messages.
+    ``split`` and ``test_name`` say so; ``test_files_only=True`` splits the test files so
+    even where the training files are there (to evaluate a model trained that way on
+    the images it did not see). Pixels are divided by 255 and standardised with the
+    training part's mean and std. ``log`` (a callable) receives progress messages.
     """
     return _idx_dataset("mnist", data_dir, download_missing=download, mirrors=mirrors,
-                        dtype=dtype, normalize=normalize, stats=stats, log=log)
+                        dtype=dtype, normalize=normalize, stats=stats, log=log,
+                        test_files_only=test_files_only)
 
 
 def fashion_mnist(data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-                  normalize="standard", stats=None, log=None):
+                  normalize="standard", stats=None, log=None, test_files_only=False):
     """Fashion-MNIST (Zalando), exactly as :func:`mnist` but in ``fashion-mnist/`` (or
     ``FashionMNIST/raw/``) directories. Files that are MNIST's are refused."""
     return _idx_dataset("fashion-mnist", data_dir, download_missing=download,
                         mirrors=mirrors, dtype=dtype, normalize=normalize, stats=stats,
-                        log=log)
+                        log=log, test_files_only=test_files_only)
 
 
 # ===================================================================== synthetic
@@ -476,12 +444,13 @@ def blobs(n_train=1000, n_test=1000, *, centers=3, n_features=2, std=1.0, radius
 
 # ===================================================================== dispatch
 def load(name, data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
-         normalize="standard", stats=None, log=None):
+         normalize="standard", stats=None, log=None, test_files_only=False):
     """The dataset called ``name`` (one of :data:`DATASETS`) with its defaults.
 
-    ``data_dir``, ``download``, ``mirrors`` and ``log`` apply to the file-based sets
-    (MNIST, Fashion-MNIST) and are ignored by the others. ``stats=(mean, std)`` applies a
-    given normalisation instead of the training part's own (to evaluate a saved model).
+    ``data_dir``, ``download``, ``mirrors``, ``log`` and ``test_files_only`` apply to the
+    file-based sets (MNIST, Fashion-MNIST) and are ignored by the others.
+    ``stats=(mean, std)`` applies a given normalisation instead of the training part's own
+    (to evaluate a saved model).
 
     >>> import dualnum as dn
     >>> dn.data.load("blobs").name
@@ -496,7 +465,8 @@ def load(name, data_dir=None, *, download=True, mirrors=None, dtype=np.float32,
         return digits(**common)
     if name in ("mnist", "fashion-mnist"):
         f = mnist if name == "mnist" else fashion_mnist
-        return f(data_dir, download=download, mirrors=mirrors, log=log, **common)
+        return f(data_dir, download=download, mirrors=mirrors, log=log,
+                 test_files_only=test_files_only, **common)
     if name == "spirals":
         return spirals(**common)
     if name == "blobs":

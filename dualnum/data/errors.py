@@ -12,8 +12,10 @@ True
 """
 from __future__ import annotations
 
+from .._checks import argument, argument_names
+
 __all__ = ["DataError", "IDXFormatError", "ChecksumError", "DownloadError",
-           "DataNotFoundError"]
+           "DataNotFoundError", "argument", "argument_names"]
 
 
 class DataError(ValueError):
@@ -40,9 +42,12 @@ class ChecksumError(DataError):
 class DownloadError(DataError, ConnectionError):
     """A dataset's files are nowhere on disk and could not be downloaded (offline, or
     every mirror failed). The message says where to put the files by hand. ``offline``
-    is true when no host could be reached at all; ``failures`` lists ``(url, reason)``."""
+    is true when no host could be reached at all; ``failures`` lists ``(url, reason)``;
+    ``unwritable`` is true when the files could not be written on this machine
+    (permissions, a full disk)."""
 
     offline = False
+    unwritable = False
     failures = ()
 
 

@@ -66,6 +66,21 @@ FILES = {
     },
 }
 
+#: The published files' contents after decompression, as ``{file name: (size, sha256)}``,
+#: to recognise copies that were unpacked. (Only MNIST's are known here.)
+RAW_FILES = {
+    "mnist": {
+        "train-images-idx3-ubyte":
+            (47_040_016, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+        "train-labels-idx1-ubyte":
+            (60_008, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+        "t10k-images-idx3-ubyte":
+            (7_840_016, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+        "t10k-labels-idx1-ubyte":
+            (10_008, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    },
+}
+
 _CHUNK = 1 << 16
 
 
@@ -91,6 +106,10 @@ def mirrors_for(name, mirrors=None):
 
 class _Truncated(Exception):
     pass
+
+
+class _LocalWrite(Exception):
+    """Writing the downloaded bytes failed on this machine (not the network's fault)."""
 
 
 class _Mismatch(Exception):
@@ -124,7 +143,10 @@ def _fetch(url, tmp, expected, timeout):
                 block = resp.read(_CHUNK)
                 if not block:
                     break
-                tmp.write(block)
+                try:
+                    tmp.write(block)
+                except OSError as e:
+                    raise _LocalWrite(e) from None
                 h.update(block)
                 got += len(block)
         except http.client.IncompleteRead as e:
@@ -160,7 +182,10 @@ def download_file(urls, dest, sha256, *, retries=3, timeout=30.0, backoff=1.0, l
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
         raise ValueError(f"retries must be a positive integer, got {retries!r}")
     directory = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise _unwritable(directory, e) from None
     failures = []          # (url, message)
     mismatch = None        # (url, actual sha)
     all_offline = True
@@ -171,13 +196,19 @@ def download_file(urls, dest, sha256, *, retries=3, timeout=30.0, backoff=1.0, l
                 break
             time.sleep(backoff * 2 ** (attempt - 1))
         for url in list(active):
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(dest)}.",
-                                       suffix=".part")
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory,
+                                           prefix=f".{os.path.basename(dest)}.", suffix=".part")
+            except OSError as e:
+                raise _unwritable(directory, e) from None
             try:
                 with os.fdopen(fd, "wb") as f:
                     size = _fetch(url, f, sha256, timeout)
-                    f.flush()
-                    os.fsync(f.fileno())
+                    try:
+                        f.flush()
+                        os.fsync(f.fileno())
+                    except OSError as e:
+                        raise _LocalWrite(e) from None
                 os.replace(tmp, dest)
                 if log is not None:
                     log(f"downloaded {url} ({size:,} bytes, sha256 verified)")
@@ -187,6 +218,8 @@ def download_file(urls, dest, sha256, *, retries=3, timeout=30.0, backoff=1.0, l
                 active.remove(url)
                 mismatch = (url, e.actual)
                 failures.append((url, f"sha256 {e.actual} is not the published {sha256}"))
+            except _LocalWrite as e:
+                raise _unwritable(directory, e.args[0]) from None
             except _Truncated as e:
                 all_offline = False
                 failures.append((url, f"download cut off: {e}"))
@@ -216,6 +249,13 @@ def download_file(urls, dest, sha256, *, retries=3, timeout=30.0, backoff=1.0, l
     err.offline = all_offline
     err.failures = failures
     raise err
+
+
+def _unwritable(directory, err):
+    e = DownloadError(f"cannot write to {directory}: {err.strerror or err}; nothing was "
+                      f"kept there")
+    e.unwritable = True
+    return e
 
 
 def download(name, directory, *, files=None, mirrors=None, retries=3, timeout=30.0,

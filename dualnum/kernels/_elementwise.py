@@ -937,6 +937,37 @@ PLANS['where'] = (False, {(False, True, False): where__010, (False, False, True)
 
 
 @kernel
+def copysign__10(a, b, t_a, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_a = flat(t_a)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        a_ = ld(a, i)
+        b_ = ld(b, i)
+        y_ = y[i]
+        ty[i] = (np.sign(a_) * np.sign(y_)) * ld(t_a, i)
+
+PLANS['copysign'] = (False, {(True, False): copysign__10})
+
+
+@kernel
+def heaviside__01(a, b, t_b, y_nd, ty_nd):
+    a = flat(a)
+    b = flat(b)
+    t_b = flat(t_b)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        a_ = ld(a, i)
+        b_ = ld(b, i)
+        ty[i] = (1 if a_ == 0 else 0) * ld(t_b, i)
+
+PLANS['heaviside'] = (False, {(False, True): heaviside__01})
+
+
+@kernel
 def erf__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)

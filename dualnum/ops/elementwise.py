@@ -25,13 +25,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.rules import (NONZERO, POSITIVE, REAL, UNIT_OPEN, Interval, Rule, align,
-                          defjvp, register, to_shape)
+                          defjvp, lead, register, to_shape)
 
 # Names the derivative expressions may use. All of them dispatch on Duals too.
 _ENV = {
     name: getattr(np, name)
     for name in ("sin cos tan sinh cosh tanh exp exp2 log sqrt sign abs where isnan "
-                 "logical_and log1p expm1 square").split()
+                 "isfinite logical_and log1p expm1 square floor_divide trunc").split()
 }
 _ENV.update(ln2=float(np.log(2.0)), ln10=float(np.log(10.0)), pi=float(np.pi))
 
@@ -149,11 +149,17 @@ E(np.multiply, "b", "a", domain=(REAL, REAL))
 E(np.divide, "1 / b", "-y / b", domain=(REAL, NONZERO))  # np.true_divide is np.divide
 E(np.negative, "-1", domain=(REAL,))
 E(np.positive, "1", domain=(REAL,))
-E(np.power, "b * a ** (b - 1)", "where(a == 0, 0, y * log(where(a == 0, 1, a)))",
-  domain=(POSITIVE, Interval(-3.0, 3.0)),
-  note="at a == 0 the partial in b is 0 (JAX); for a < 0 only integer b is real")
-E(np.float_power, "b * a ** (b - 1)", "where(a == 0, 0, y * log(where(a == 0, 1, a)))",
-  domain=(POSITIVE, Interval(-3.0, 3.0)), note="as power, computed in float64")
+# At a == b == 0 the base is replaced by 1, so d/da a**0 is 0 everywhere, 0 included
+# (PyTorch; JAX has nan there for a float b), and so are its derivatives: the rule
+# evaluated on Duals meets the same where. Elsewhere the formula is the analytic one, so
+# every mixed derivative in a and b stays exact.
+_POW_A = "b * where((a == 0) & (b == 0), 1, a) ** (b - 1)"
+_POW_B = "where(a == 0, 0, y * log(where(a == 0, 1, a)))"
+_POW_NOTE = ("d/da a**0 = 0 also at a == 0 (PyTorch), and at a == 0 the partial in b is 0 "
+             "(JAX, PyTorch); for a < 0 only integer b is real (the partial in b is nan)")
+E(np.power, _POW_A, _POW_B, domain=(POSITIVE, Interval(-3.0, 3.0)), note=_POW_NOTE)
+E(np.float_power, _POW_A, _POW_B, domain=(POSITIVE, Interval(-3.0, 3.0)),
+  note="as power, computed in float64")
 E(np.square, "2 * x", domain=(REAL,))
 E(np.sqrt, "0.5 / y", domain=(POSITIVE,), note="infinite at 0")
 E(np.cbrt, "1 / (3 * y * y)", domain=(NONZERO,), note="infinite at 0")
@@ -215,7 +221,94 @@ E(np.clip, "(a > a_min) & (a < a_max)", "a < a_min", "a > a_max", names=("a", "a
   separate=_SEP)
 E(np.where, None, "where(c, 1, 0)", "where(c, 0, 1)", names=("c", "a", "b"),
   normalize=_where_args, domain=("bool", REAL, REAL), note="the condition is not differentiated")
+# --- more piecewise and bookkeeping ops -------------------------------------------
+E(np.fix, "0", domain=(_INTS,), note="piecewise constant: derivative 0, also at the jumps (JAX)")
+for _f in (np.round, np.around):
+    E(_f, "0", domain=(_HALVES,), name=_f.__name__,
+      note="piecewise constant: derivative 0, also at the jumps (JAX)")
+# Quotients 2 and 3, away from the jumps of a mod b (where a / b is an integer); other
+# signs and quotients are tested in tests/test_shape_order.py.
+_DIVIDEND = Interval(4.3, 7.8, avoid=(6.15,), margin=0.3)
+_DIVISOR = Interval(1.95, 2.1, margin=0.01)
+_JUMP = ("at a / b integer (the jumps) the one-sided derivative of the branch NumPy's "
+         "value comes from")
+E(np.floor_divide, "0", "0", domain=(_DIVIDEND, _DIVISOR),
+  note="piecewise constant: derivative 0, also at the jumps (JAX)")
+E(np.remainder, "1", "-floor_divide(a, b)", domain=(_DIVIDEND, _DIVISOR), note=_JUMP)
+E(np.fmod, "1", "-trunc(a / b)", domain=(_DIVIDEND, _DIVISOR), note=_JUMP)
+E(np.copysign, "sign(a) * sign(y)", "0", domain=(NONZERO, NONZERO),
+  note="at a == 0 the partial in a is 0 (as abs); the sign of b is piecewise constant")
+E(np.heaviside, "0", "where(a == 0, 1, 0)", domain=(NONZERO, REAL),
+  note="derivative 0 in x1, also at the step; at x1 == 0 the value is x2, so 1 in x2")
+E(np.degrees, str(180 / np.pi), domain=(REAL,))
+E(np.radians, str(np.pi / 180), domain=(REAL,))
+# sinc(x) = sin(πx) / (πx). Near 0 the quotient rule cancels badly, so its Taylor
+# polynomial is used there: exact derivatives at 0 up to sixth order (sinc'(0) = 0).
+E(np.sinc, "where(abs(x) < 1e-3, x * (x * x * (3.246969701133414 - 1.144510944732505 * x * x)"
+  " - 3.289868133696453), (cos(pi * x) - y) / where(abs(x) < 1e-3, 1, x))",
+  domain=(REAL,), note="sinc'(0) = 0; near 0 a Taylor polynomial (every order correct)")
+
+
+def _nan_to_num_primal(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    if not copy:
+        raise TypeError("nan_to_num(copy=False) writes into its argument; a Dual is a value, "
+                        "so use the returned array (copy=True)")
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+E(np.nan_to_num, "isfinite(x)", primal=_nan_to_num_primal, domain=(REAL,),
+  note="derivative 1 at finite points and 0 where nan or ±inf is replaced (constants)")
+# Real input only (complex numbers are outside dualnum): real and conjugate are the
+# identity, imag is 0 and angle is piecewise constant.
+E(np.conjugate, "1", domain=(REAL,))
+E(np.real, "1", domain=(REAL,))
+E(np.real_if_close, "1", domain=(REAL,))
+E(np.imag, "0", domain=(REAL,), note="0 for real input")
+E(np.angle, "0", domain=(NONZERO,),
+  note="real input: 0 for x >= 0 and pi (180 with deg=True) for x < 0, derivative 0")
 del E, _f, _jumps
+
+
+# --- ufuncs with two outputs, and ldexp (integer exponents) -------------------------
+def _divmod_tangent(outs, primals, tangents, kwargs):
+    """q̇ = 0; ṙ = ȧ - floor(a / b) ḃ"""
+    from ..core.rules import lookup
+
+    return [None, lookup(np.remainder).tangent(outs[1], primals, tangents, kwargs)]
+
+
+defjvp(np.divmod, kind="arithmetic", multi_output=True, tangent=_divmod_tangent,
+       argnames=("a", "b"), domain=lambda s: s.divmod_call(), note=_JUMP)
+
+
+def _modf_tangent(outs, primals, tangents, kwargs):
+    """ḟrac = ẋ; i̇nt = 0"""
+    return [tangents[0], None]
+
+
+defjvp(np.modf, kind="arithmetic", multi_output=True, tangent=_modf_tangent,
+       argnames=("x",), domain=lambda s: s.modf_call(),
+       note="the integer part is piecewise constant; at integers the fraction jumps")
+
+
+def _frexp_tangent(outs, primals, tangents, kwargs):
+    """ṁ = ẋ 2^-e; the exponent e is an integer array"""
+    return [tangents[0] * np.ldexp(1.0, -outs[1]), None]
+
+
+defjvp(np.frexp, kind="arithmetic", multi_output=True, tangent=_frexp_tangent,
+       argnames=("x",), domain=lambda s: s.frexp_call(),
+       note="the mantissa jumps where |x| is a power of 2; 0 maps to (0, 0)")
+
+
+def _ldexp_jvp(g, y, x1, x2):
+    """ẏ = ẋ1 2^x2"""
+    return to_shape(align(g, np.ndim(x1), np.ndim(y)) * np.ldexp(1.0, x2),
+                    lead(g, x1), np.shape(y))
+
+
+defjvp(np.ldexp, _ldexp_jvp, None, kind="arithmetic", argnames=("x1", "x2"),
+       domain=lambda s: s.ldexp_call(), note="x2 is an integer array: no derivative")
 
 # --- comparisons and logic: facts about the primals, plain boolean arrays. Python's
 # operators on a Dual compare primals directly; these entries serve NumPy's ufuncs, which

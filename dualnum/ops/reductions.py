@@ -132,7 +132,15 @@ def _var_jvp(g, y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 
 def _std_jvp(g, y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    return _var_jvp(g, y, a, axis, dtype, ddof, keepdims) / (2 * y)
+    return std_from_var(_var_jvp(g, y, a, axis, dtype, ddof, keepdims), y)
+
+
+def std_from_var(var_dot, y):
+    """ẏ = vaṙ / (2 y), and 0 where y == 0 (PyTorch): there std is identically 0 along
+    a length-1 axis, and not differentiable on a constant vector. y is replaced by 1
+    before dividing so that no inf or nan reaches the derivatives of this rule."""
+    zero = y == 0
+    return np.where(zero, 0.0, var_dot / (2 * np.where(zero, 1.0, y)))
 
 
 def _var_primal(fn):
@@ -146,7 +154,8 @@ def _var_primal(fn):
 defjvp(np.var, _var_jvp, kind="reduction", primal=_var_primal(np.var),
        domain=lambda s: s.reduction_call(ddof=True), text="ẏ = 2/(N-ddof) Σ (x - x̄) ẋ")
 defjvp(np.std, _std_jvp, kind="reduction", primal=_var_primal(np.std),
-       domain=lambda s: s.reduction_call(ddof=True), note="infinite where std is 0",
+       domain=lambda s: s.reduction_call(ddof=True),
+       note="0 where std is 0 (PyTorch; JAX gives nan): a length-1 axis or a constant vector",
        text="ẏ = var'(ẋ) / (2 y)")
 
 

@@ -105,6 +105,15 @@ defjvp(np.broadcast_to, _broadcast_to_jvp, kind=_SHAPE,
 
 
 # ------------------------------------------------------------------ joining, splitting
+def _as_sequence(gs, ps):
+    """A sequence argument given as one array (np.vstack(x)) is the sequence of its rows:
+    split its tangent the same way, keeping batch axes in front."""
+    if isinstance(ps, (list, tuple)):
+        return gs, ps
+    nb = gs.ndim - np.ndim(ps)
+    return [gs[(slice(None),) * nb + (i,)] for i in range(len(ps))], list(ps)
+
+
 def _fill(gs, ps):
     """Tangents of a sequence, with materialised zeros for the constant members."""
     gl = next(lead(g, p) for g, p in zip(gs, ps) if g is not None)
@@ -113,6 +122,7 @@ def _fill(gs, ps):
 
 
 def _concat_jvp(gs, y, arrays, axis=0, dtype=None, casting="same_kind"):
+    gs, arrays = _as_sequence(gs, arrays)
     gs, gl = _fill(gs, arrays)
     if axis is None:
         return np.concatenate([np.reshape(g, gl + (-1,)) for g in gs], axis=-1)
@@ -120,11 +130,13 @@ def _concat_jvp(gs, y, arrays, axis=0, dtype=None, casting="same_kind"):
 
 
 def _stack_jvp(gs, y, arrays, axis=0, dtype=None, casting="same_kind"):
+    gs, arrays = _as_sequence(gs, arrays)
     gs, gl = _fill(gs, arrays)
     return np.stack(gs, axis=trailing_axes(axis, y.ndim))
 
 
 def _hstack_jvp(gs, y, tup, dtype=None, casting="same_kind"):
+    gs, tup = _as_sequence(gs, tup)
     gs, gl = _fill(gs, tup)
     nb = len(gl)
     gs = [np.reshape(g, gl + (1,)) if g.ndim == nb else g for g in gs]
@@ -133,6 +145,7 @@ def _hstack_jvp(gs, y, tup, dtype=None, casting="same_kind"):
 
 
 def _vstack_jvp(gs, y, tup, dtype=None, casting="same_kind"):
+    gs, tup = _as_sequence(gs, tup)
     gs, gl = _fill(gs, tup)
     nb = len(gl)
     gs = [np.reshape(g, gl + (1,) * (2 - (g.ndim - nb)) + g.shape[nb:])

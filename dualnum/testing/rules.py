@@ -114,6 +114,8 @@ def check_call(rule, call, seed=0):
         assert a.dtype == w.dtype, f"primal dtype {a.dtype}, NumPy gives {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-3 * (1 + np.abs(b).max(initial=0)))
     for a, b, w in zip(_leaves(j32), _leaves(j1), want):
+        if w.dtype.kind != "f":
+            continue  # integer pieces (np.unique's indices, np.frexp's exponents)
         assert a.dtype == w.dtype, f"tangent dtype {a.dtype}, primal dtype {w.dtype}"
         np.testing.assert_allclose(a, b, rtol=5e-3, atol=5e-3 * (1 + np.abs(b).max(initial=0)))
     return True
@@ -148,6 +150,8 @@ def _tangent_rule_fn(rule, call, slots):
             t = rule.value_and_tangent(list(args), tans, kwargs, None)[1]
         else:
             t = tangent_of(rule, y, list(args), tans, kwargs)
+        if isinstance(t, list):  # a multi-output rule's symbolic zeros, made explicit
+            return [o * 0.0 if ti is None else ti for o, ti in zip(y, t)]
         return y * 0.0 if t is None else t  # a symbolic zero, as the zeros it stands for
 
     return h
