@@ -264,23 +264,12 @@ def meshgrid(*arrays, indexing="xy"):
     return out
 
 
-def _tri_mask(x, k, upper):
-    n, m = x.shape[-2:]
-    return ~np.tri(n, m, k - 1, dtype=np.bool_) if upper else np.tri(n, m, k, dtype=np.bool_)
-
-
 def tril(x, /, *, k=0):
-    x = _in(x)
-    if not isinstance(x, Dual):
-        return _out(np.tril(x, k))
-    return where(_tri_mask(x, k, False), x, 0.0)
+    return _out(np.tril(_in(x), k))
 
 
 def triu(x, /, *, k=0):
-    x = _in(x)
-    if not isinstance(x, Dual):
-        return _out(np.triu(x, k))
-    return where(_tri_mask(x, k, True), x, 0.0)
+    return _out(np.triu(_in(x), k))
 
 
 # ------------------------------------------------------------------ data types
@@ -591,10 +580,7 @@ def sort(x, /, *, axis=-1, descending=False, stable=True):
     """Sorted copy; a Dual's tangent follows its elements (at ties: their order in the
     stable sort)."""
     x = _in(x)
-    idx = argsort(x, axis=axis, descending=descending)
-    if not isinstance(x, Dual):
-        return _out(np.take_along_axis(x, idx, axis=axis))
-    return take_along_axis(x, idx, axis=axis)
+    return take_along_axis(x, argsort(x, axis=axis, descending=descending), axis=axis)
 
 
 # ------------------------------------------------------------------ indexing
@@ -608,15 +594,7 @@ def take(x, indices, /, *, axis=None):
 
 
 def take_along_axis(x, indices, /, *, axis=-1):
-    x = _in(x)
-    idx = np.asarray(_p(indices))
-    if not isinstance(x, Dual):
-        return _out(np.take_along_axis(x, idx, axis=axis))
-    nd = x.ndim
-    axis = axis % nd
-    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
-    grid[axis] = idx
-    return x[tuple(grid)]
+    return _out(np.take_along_axis(_in(x), np.asarray(_p(indices)), axis=axis))
 
 
 # ------------------------------------------------------------------ manipulation
@@ -671,25 +649,11 @@ def stack(arrays, /, *, axis=0):
 
 
 def repeat(x, repeats, /, *, axis=None):
-    x = _in(x)
-    if axis is None:
-        x = reshape(x, (-1,))
-        axis = 0
-    n = x.shape[axis]
-    idx = np.repeat(np.arange(n), np.asarray(_p(repeats)))
-    return _out(np.take(x, idx, axis=axis))
+    return _out(np.repeat(_in(x), _p(repeats), axis=axis))
 
 
 def tile(x, repetitions, /):
-    x = _in(x)
-    reps = tuple(repetitions)
-    if len(reps) > x.ndim:
-        x = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
-    reps = (1,) * (x.ndim - len(reps)) + reps
-    for ax, r in enumerate(reps):
-        if r != 1:
-            x = np.take(x, np.tile(np.arange(x.shape[ax]), r), axis=ax)
-    return _out(x)
+    return _out(np.tile(_in(x), tuple(repetitions)))
 
 
 def unstack(x, /, *, axis=0):
