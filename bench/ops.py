@@ -86,7 +86,7 @@ def overhead(quick):
     return {k: v * 1e6 for k, v in rows.items()}
 
 
-def throughput(quick):
+def throughput(quick, only=None):
     import dualnum as dn
     from dualnum.core.rules import table
 
@@ -97,6 +97,10 @@ def throughput(quick):
     for rule in table():
         if rule.kind != "elementwise" or rule.normalize is not None:
             continue
+        if only and rule.name not in only:
+            continue
+        if any(not hasattr(dom, "lo") for dom in rule.domain):
+            continue  # integer or boolean arguments: no float32 throughput to measure
         args = []
         for dom in rule.domain:
             lo, hi = dom.lo + dom.margin, dom.hi - dom.margin
@@ -188,10 +192,28 @@ def machine():
             f"NumPy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)")
 
 
+def only_throughput(quick, names):
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"## Throughput of {', '.join(sorted(names))} "
+          f"(`python bench/ops.py --only {','.join(sorted(names))}`)\n")
+    print(f"- date: {date}\n- machine: {machine()}\n")
+    n, rows = throughput(quick, names)
+    print(f"| op ({n:,} float32 elements) | fused kernel | dualnum value+tangent (ms) | "
+          f"NumPy value (ms) | ratio |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['op']} | {'yes' if r['fused'] else 'no'} | {r['dual_ms']:.3f} | "
+              f"{r['numpy_ms']:.3f} | {r['ratio']:.2f} |")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="",
+                    help="comma-separated op names: throughput of these ops alone")
     args = ap.parse_args(argv)
+    if args.only:
+        return only_throughput(args.quick, set(args.only.split(",")))
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"## Core engine (`python bench/ops.py{' --quick' if args.quick else ''}`)\n")
     print(f"- date: {date}\n- machine: {machine()}\n")

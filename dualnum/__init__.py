@@ -23,6 +23,7 @@ from .core.errors import (BatchMismatchError, ConversionError, DomainError, DTyp
                           ShapeError, TreeMismatchError)
 from .core.levels import LeakedDualError
 from .core.rules import table as rules_table
+from .ops.special import erf, erfc
 from .ops.arrays import put_along_axis
 from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
                           log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
@@ -31,6 +32,7 @@ from .transforms import derivative, grad, hessian, hvp, jacfwd, jvp, value_and_g
 from .custom import custom_jvp, defjvp
 from .fg import forward_gradient
 from .trace import trace
+from . import array_api as _array_api  # noqa: F401  (Dual.__array_namespace__)
 
 _kernels.install()
 
@@ -46,6 +48,7 @@ __all__ = [
     "ConversionError", "LeakedDualError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
     "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d", "avg_pool2d", "trace",
+    "erf", "erfc",
     "put_along_axis",
 ]
 

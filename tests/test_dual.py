@@ -119,8 +119,16 @@ class TestMethods:
         x = self.x
         assert x[0].shape == (3,) and x[:, [0, 2]].shape == (2, 2)
         assert x[x.primal > 2].shape == (3,) and x[..., None].shape == (2, 3, 1)
-        with pytest.raises(TypeError, match="item assignment"):
-            x[0] = 1.0
+
+    def test_item_assignment_is_functional(self):
+        x = dn.Dual(self.x.primal, self.x.tangent)
+        keep = x.primal
+        x[0, 1:] = dn.Dual(np.array([7.0, 8.0]), np.array([2.0, 3.0]), level=x.level)
+        np.testing.assert_array_equal(x.primal, [[0, 7, 8], [3, 4, 5]])
+        np.testing.assert_array_equal(x.tangent, [[1, 2, 3], [1, 1, 1]])
+        x[x.primal > 4] = 0.0  # a plain value carries a zero tangent
+        np.testing.assert_array_equal(x.tangent, [[1, 0, 0], [1, 1, 0]])
+        np.testing.assert_array_equal(keep, [[0, 1, 2], [3, 4, 5]])  # no buffer written
 
     def test_conversion_to_ndarray_refuses(self):
         with pytest.raises(TypeError, match="drop its tangent"):

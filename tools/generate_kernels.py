@@ -14,6 +14,12 @@ scalar libm calls, 10-50x slower than NumPy's SIMD loops, so those rules stay on
 path. When the primal itself is arithmetic (``PRIMAL_IN_KERNEL``) the value is computed in
 the same pass; otherwise NumPy computes the value and the kernel fuses the whole tangent
 (all partials, products and the sum) into one pass.
+
+A rule may also give its value as a scalar expression, ``kernel_primal="erf(x)"``, for
+functions NumPy has no SIMD loop for (erf, erfc, gelu: dualnum's own erf is a numba
+function, :mod:`dualnum.kernels.special`). Such a kernel already makes scalar calls, so
+its partials may call ``exp``, ``erf`` and ``erfc`` too. Rules that need an optional
+package (``requires=``) get no kernel, so this file is the same with or without it.
 """
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ PRIMAL_IN_KERNEL = {"add", "subtract", "multiply", "divide", "negative", "square
                     "absolute", "fabs", "maximum", "minimum", "sqrt", "reciprocal"}
 #: Calls a partial may make and still be fused, with their numba spelling.
 _CALLS = {"sign": "np.sign", "isnan": "np.isnan", "abs": "abs", "sqrt": "np.sqrt"}
+#: Scalar calls allowed where the value is computed in the kernel by kernel_primal.
+_SCALAR_CALLS = {"exp": "np.exp", "erf": "erf_k", "erfc": "erfc_k"}
 _CONSTS = {"ln2": repr(float(np.log(2.0))), "ln10": repr(float(np.log(10.0))),
            "pi": repr(float(np.pi))}
 
@@ -40,8 +48,9 @@ class _Unfusable(Exception):
 
 
 class _Rewrite(ast.NodeTransformer):
-    def __init__(self, names):
+    def __init__(self, names, scalar_calls=False):
         self.names = set(names) | {"y"}
+        self.calls = dict(_CALLS, **_SCALAR_CALLS) if scalar_calls else _CALLS
 
     def visit_Name(self, node):
         if node.id in self.names:
@@ -57,9 +66,9 @@ class _Rewrite(ast.NodeTransformer):
         args = [self.visit(a) for a in node.args]
         if fname == "where" and len(args) == 3:
             return ast.copy_location(ast.IfExp(test=args[0], body=args[1], orelse=args[2]), node)
-        if fname not in _CALLS:
+        if fname not in self.calls:
             raise _Unfusable(fname)
-        func = ast.parse(_CALLS[fname], mode="eval").body
+        func = ast.parse(self.calls[fname], mode="eval").body
         return ast.copy_location(ast.Call(func=func, args=args, keywords=[]), node)
 
     def visit_BinOp(self, node):
@@ -68,9 +77,9 @@ class _Rewrite(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _scalar_expr(expr, names):
+def _scalar_expr(expr, names, scalar_calls=False):
     tree = ast.parse(expr, mode="eval")
-    return ast.unparse(_Rewrite(names).visit(tree).body)
+    return ast.unparse(_Rewrite(names, scalar_calls).visit(tree).body)
 
 
 def _constant(expr):
@@ -84,15 +93,29 @@ def kernel_plan(rule):
     """``(primal_in_kernel, {mask: source})`` for a rule, or None if it is not fused."""
     names = rule.argnames
     parts = rule.partials
+    if rule.extra.get("requires"):
+        return None
+    kprimal = rule.extra.get("kernel_primal")
     try:
-        scalar = [None if p is None or _constant(p) is not None else _scalar_expr(p, names)
-                  for p in parts]
+        scalar = [None if p is None or _constant(p) is not None
+                  else _scalar_expr(p, names, bool(kprimal)) for p in parts]
+        primal_src = (f"np.{rule.fn.__name__}({', '.join(n + '_' for n in names)})"
+                      if kprimal is None else _scalar_expr(kprimal, names, True))
     except _Unfusable:
         return None
     diff = [i for i, p in enumerate(parts) if p is not None and _constant(p) != 0.0]
     if not diff:
         return None
-    fuse_primal = rule.name in PRIMAL_IN_KERNEL
+    fuse_primal = rule.name in PRIMAL_IN_KERNEL or kprimal is not None
+    # erf/erfc calls the value and a partial share (gelu's erfc) are computed once
+    shared = []
+    if kprimal is not None:
+        calls = [ast.unparse(n) for n in ast.walk(ast.parse(primal_src, mode="eval"))
+                 if isinstance(n, ast.Call) and ast.unparse(n.func) in ("erf_k", "erfc_k")]
+        shared = [c for c in dict.fromkeys(calls) if any(c in p for p in scalar if p)]
+        for j, c in enumerate(shared):
+            primal_src = primal_src.replace(c, f"c{j}_")
+            scalar = [p.replace(c, f"c{j}_") if p else p for p in scalar]
     if not fuse_primal and all(s is None for s in scalar):
         return None  # constant partials: NumPy's single multiply is already one pass
     uses_y = any(s is not None and "y_" in s for s in scalar)
@@ -117,7 +140,9 @@ def kernel_plan(rule):
             for n in names:
                 lines.append(f"        {n}_ = ld({n}, i)")
             if fuse_primal:
-                lines.append(f"        y_ = np.{rule.fn.__name__}({', '.join(n + '_' for n in names)})")
+                for j, call in enumerate(shared):
+                    lines.append(f"        c{j}_ = {call}")
+                lines.append(f"        y_ = {primal_src}")
                 lines.append("        y[i] = y_")
             elif uses_y:
                 lines.append("        y_ = y[i]")
@@ -144,9 +169,10 @@ def render():
 
     out = ['"""Fused elementwise kernels, generated from the rule table by',
            "``python tools/generate_kernels.py``. Do not edit: edit the rule in",
-           "dualnum/ops/elementwise.py and regenerate (a test fails while this file is stale).",
+           "dualnum/ops/ and regenerate (a test fails while this file is stale).",
            '"""', "# fmt: off", "import numpy as np", "from numba import prange", "",
-           "from dualnum._jit import kernel", "from dualnum.kernels._support import flat, ld", "",
+           "from dualnum._jit import kernel", "from dualnum.kernels._support import flat, ld",
+           "from dualnum.kernels.special import erf_k, erfc_k  # noqa: F401", "",
            "PLANS = {}", ""]
     for rule in table():
         if rule.kind != "elementwise":

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 
 import numpy as np
 
 from . import levels as _levels
 from .display import dual_repr
 from .errors import BatchMismatchError, ConversionError, DTypeError, ShapeError
-from .rules import _TABLE, _like, _move_kwargs, qualname, tangent_of
+from .rules import _TABLE, _like, _move_kwargs, lookup, qualname, tangent_of
 
 __all__ = ["Dual", "apply", "call", "as_float_array", "is_dual"]
+
+
+#: Set by dualnum.array_api (a layer above): ``hook(api_version) -> namespace``.
+array_namespace_hook = None
 
 
 def as_float_array(x, what="primal"):
@@ -174,14 +179,35 @@ class Dual:
     # Each of these would hand out the value without its tangent: a loss computed with
     # float() or math.exp() trains with a zero gradient and no warning. NumPy's scalar
     # constructors and item assignment into plain arrays go through them too.
+    # A Dual whose tangents are symbolic zeros at every level (a constant, such as a
+    # plain array that entered dualnum.array_api) has nothing to drop: it converts to a
+    # Python scalar (the array API standard's bool(x), float(x)). np.asarray still
+    # refuses every Dual: code that takes arrays apart should not meet one by accident.
+    def _constant(self):
+        d = self
+        while isinstance(d, Dual):
+            if d._tangent is not None:
+                return None
+            d = d.primal
+        return d
+
     def __float__(self):
-        raise _conversion("float()")
+        c = self._constant()
+        if c is None:
+            raise _conversion("float()")
+        return float(c.reshape(()) if c.size == 1 else c)
 
     def __int__(self):
-        raise _conversion("int()")
+        c = self._constant()
+        if c is None:
+            raise _conversion("int()")
+        return int(c.reshape(()) if c.size == 1 else c)
 
     def __complex__(self):
-        raise _conversion("complex()")
+        c = self._constant()
+        if c is None:
+            raise _conversion("complex()")
+        return complex(c.reshape(()) if c.size == 1 else c)
 
     def __index__(self):
         raise _conversion("Using as an index (operator.index)")
@@ -191,8 +217,12 @@ class Dual:
             "a Dual cannot be converted to a plain ndarray (np.asarray, np.float64, "
             "assignment into an ndarray): that would drop its tangent. Use d.primal for "
             "the value alone, or build arrays from Duals with np.stack / np.concatenate "
-            "(or np.array([...]) of Duals). SciPy functions: set SCIPY_ARRAY_API=1 to run "
-            "SciPy's array-API code on Duals."
+            "(or np.array([...]) of Duals). " + (
+                "SciPy's array-API paths are on (SCIPY_ARRAY_API is set), but the caller "
+                "converts with np.asarray: it has no array-API path for Duals."
+                if os.environ.get("SCIPY_ARRAY_API") else
+                "SciPy functions: set SCIPY_ARRAY_API=1 to run SciPy's array-API code on "
+                "Duals.")
         )
 
     def __round__(self, ndigits=None):
@@ -201,12 +231,21 @@ class Dual:
         return call(np.round, self, ndigits)
 
     def item(self, *args):
-        raise _conversion("d.item()")
+        c = self._constant()
+        if c is None:
+            raise _conversion("d.item()")
+        return c.item(*args)
 
     def tolist(self):
-        raise _conversion("d.tolist()")
+        c = self._constant()
+        if c is None:
+            raise _conversion("d.tolist()")
+        return c.tolist()
 
     def __bool__(self):
+        c = self._constant()
+        if c is not None:
+            return bool(c)
         raise TypeError(
             "the truth value of a Dual is ambiguous: branch on d.primal explicitly, "
             "knowing that the branch is not differentiated"
@@ -230,10 +269,32 @@ class Dual:
         return id(self)
 
     def __setitem__(self, key, value):
-        raise TypeError(
-            "Dual does not support item assignment (tangents are values, not buffers); "
-            "build the result with np.where, np.concatenate or np.pad instead"
-        )
+        # Functional: the Dual is given the primal, tangent and level of the setitem
+        # rule's result, a new array; no buffer is written, so arrays shared with other
+        # Duals stay intact. (Array-API code, SciPy's included, updates arrays this way.)
+        new = call(operator.setitem, self, key, value)
+        if not isinstance(new, Dual):
+            raise TypeError("item assignment into a Dual gave a plain array")
+        self.primal, self._tangent, self._k, self._level = (new.primal, new._tangent,
+                                                            new._k, new._level)
+
+    # The array API standard's array attributes; dualnum.array_api is the namespace.
+    device = property(lambda self: "cpu")
+
+    def to_device(self, device, /, *, stream=None):
+        if device != "cpu":
+            raise ValueError(f"a Dual lives on the 'cpu' device, not {device!r}")
+        return self
+
+    @property
+    def mT(self):
+        return call(np.swapaxes, self, -1, -2)
+
+    def __array_namespace__(self, *, api_version=None):
+        """The Python array API standard namespace for Duals (dualnum.array_api)."""
+        if array_namespace_hook is None:
+            raise TypeError("dualnum's array API namespace is not loaded (import dualnum)")
+        return array_namespace_hook(api_version)
 
     def __repr__(self):
         return dual_repr(self)
@@ -330,7 +391,7 @@ class Dual:
                 f"{qualname(ufunc)}.{method} is not supported on Duals; use the "
                 f"corresponding function (np.sum, np.cumsum, np.outer, ...) instead"
             )
-        rule = _TABLE.get(ufunc)
+        rule = _TABLE.get(ufunc) or lookup(ufunc)
         if rule is None:
             raise TypeError(
                 f"{qualname(ufunc)} has no dualnum rule (it is not differentiable, or not "
@@ -343,7 +404,7 @@ class Dual:
         return apply(rule, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        rule = _TABLE.get(func)
+        rule = _TABLE.get(func) or lookup(func)
         if rule is None:
             raise TypeError(
                 f"{qualname(func)} has no dualnum rule, so it cannot run on a Dual without "
@@ -723,7 +784,7 @@ def _stack_nested(obj):
 
 def call(fn, *args, **kwargs):
     """Apply the rule for ``fn``. Used by Dual's operators and methods."""
-    rule = _TABLE.get(fn)
+    rule = _TABLE.get(fn) or lookup(fn)
     if rule is None:
         raise TypeError(f"no dualnum rule for {qualname(fn)}")
     return apply(rule, args, kwargs)

@@ -29,13 +29,25 @@ import numpy as np
 
 _TABLE: dict[Any, "Rule"] = {}
 _BY_NAME: dict[str, "Rule"] = {}
+# Rule groups that need an optional package (scipy.special's): loaders run once, on the
+# first lookup that misses or the first listing of the table, so `import dualnum` does not
+# import them. A loader may also name functions qualname cannot place (SciPy's private
+# ufuncs behind scipy.special.zeta, or its ufuncs under SCIPY_ARRAY_API=1).
+_LAZY: list = []
+_ORIGIN: dict = {}
 
 
 def qualname(fn):
     """The name users know a function by: ``numpy.linalg.norm``, ``scipy.special.expit``,
     ``dualnum.relu``; NumPy's private submodules (``numpy._core``) are left out."""
+    if fn in _ORIGIN:
+        return _ORIGIN[fn]
     name = getattr(fn, "__name__", None) or repr(fn)
     mod = getattr(fn, "__module__", None)
+    if mod is None and isinstance(fn, np.ufunc) and _LAZY:
+        _load_lazy()
+        if fn in _ORIGIN:
+            return _ORIGIN[fn]
     if mod is None and isinstance(fn, np.ufunc):
         mod = _ufunc_module(fn)
     mod = mod or ""
@@ -178,17 +190,45 @@ def alias(key, fn):
     return rule
 
 
+def lazy(loader):
+    """Run ``loader()`` (which registers rules) on the first lookup miss or listing."""
+    _LAZY.append(loader)
+
+
+def name_origin(names):
+    """Error messages name each function ``fn`` of ``names`` (a dict ``{fn: name}``) as
+    ``name``, e.g. ``scipy.special.zeta`` for SciPy's private ``_riemann_zeta``."""
+    for f, n in names.items():
+        _ORIGIN.setdefault(f, n)
+
+
+def _load_lazy():
+    if not _LAZY:
+        return False
+    loaders = _LAZY[:]
+    _LAZY.clear()
+    for f in loaders:
+        f()
+    return True
+
+
 def lookup(fn):
     """The rule for ``fn`` (a NumPy function, ufunc or dualnum function), or None."""
-    return _TABLE.get(fn)
+    rule = _TABLE.get(fn)
+    if rule is None and _LAZY and _load_lazy():
+        rule = _TABLE.get(fn)
+    return rule
 
 
 def by_name(name):
+    if name not in _BY_NAME:
+        _load_lazy()
     return _BY_NAME[name]
 
 
 def table():
     """All rules, in registration order."""
+    _load_lazy()
     return list(_BY_NAME.values())
 
 

@@ -1,6 +1,6 @@
 """Fused elementwise kernels, generated from the rule table by
 ``python tools/generate_kernels.py``. Do not edit: edit the rule in
-dualnum/ops/elementwise.py and regenerate (a test fails while this file is stale).
+dualnum/ops/ and regenerate (a test fails while this file is stale).
 """
 # fmt: off
 import numpy as np
@@ -8,6 +8,7 @@ from numba import prange
 
 from dualnum._jit import kernel
 from dualnum.kernels._support import flat, ld
+from dualnum.kernels.special import erf_k, erfc_k  # noqa: F401
 
 PLANS = {}
 
@@ -967,6 +968,36 @@ PLANS['heaviside'] = (False, {(False, True): heaviside__01})
 
 
 @kernel
+def erf__1(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        y_ = erf_k(x_)
+        y[i] = y_
+        ty[i] = (1.1283791670955126 * np.exp(-x_ * x_)) * ld(t_x, i)
+
+PLANS['erf'] = (True, {(True,): erf__1})
+
+
+@kernel
+def erfc__1(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        y_ = erfc_k(x_)
+        y[i] = y_
+        ty[i] = (-1.1283791670955126 * np.exp(-x_ * x_)) * ld(t_x, i)
+
+PLANS['erfc'] = (True, {(True,): erfc__1})
+
+
+@kernel
 def relu__1(x, t_x, y_nd, ty_nd):
     x = flat(x)
     t_x = flat(t_x)
@@ -1019,6 +1050,22 @@ def leaky_relu__11(x, negative_slope, t_x, t_negative_slope, y_nd, ty_nd):
         ty[i] = (1 if x_ > 0 else negative_slope_) * ld(t_x, i) + (0 if x_ > 0 else x_) * ld(t_negative_slope, i)
 
 PLANS['leaky_relu'] = (False, {(True, False): leaky_relu__10, (False, True): leaky_relu__01, (True, True): leaky_relu__11})
+
+
+@kernel
+def gelu__1(x, t_x, y_nd, ty_nd):
+    x = flat(x)
+    t_x = flat(t_x)
+    y = y_nd.reshape(-1)
+    ty = ty_nd.reshape(-1)
+    for i in prange(ty.size):
+        x_ = ld(x, i)
+        c0_ = erfc_k(-0.7071067811865476 * x_)
+        y_ = 0.5 * x_ * c0_
+        y[i] = y_
+        ty[i] = (0.5 * c0_ + 0.3989422804014327 * x_ * np.exp(-0.5 * x_ * x_)) * ld(t_x, i)
+
+PLANS['gelu'] = (True, {(True,): gelu__1})
 
 
 @kernel

@@ -7,7 +7,8 @@ Duals it goes through :func:`dualnum.core.rules.apply`.
 
 * Activations are elementwise rules (partial derivative strings, like the ufuncs in
   :mod:`.elementwise`): ``relu``, ``leaky_relu``, ``elu``, ``gelu``, ``sigmoid``,
-  ``softplus``, and the helpers ``erf``/``erfc`` that ``gelu`` and its partial use.
+  ``softplus``. ``gelu`` is computed with dualnum's erfc (:mod:`.special`), in its fused
+  kernel too; ``sigmoid`` is also the rule of ``scipy.special.expit``.
 * ``softmax``, ``log_softmax``, ``logsumexp``, ``cross_entropy`` and ``mse`` are JAX-style
   jvps. All of them subtract the maximum before exponentiating.
 * ``conv2d`` is im2col (``sliding_window_view``) plus one GEMM (``tensordot``). Its
@@ -27,164 +28,21 @@ Conventions at non-differentiable points (each is also in its rule's ``note``):
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..core.dual import Dual, apply
+from ..core.dual import Dual
 from ..core.rules import NONZERO, REAL, Interval, defjvp, lead, to_shape, trailing_axes
-from .elementwise import _ENV, elementwise
+from ..kernels import special as _special_kernels
+from .elementwise import elementwise
+from .special import _run, erf, erfc  # noqa: F401  (erf, erfc: also dualnum.ops.network's)
 
 _NET = "network"
-
-
-def _run(rule, args, kwargs):
-    """Apply ``rule``: through the rule machinery when any argument is a Dual, otherwise
-    the primal alone (plain arrays in, plain arrays out), by the rule's kernel when it
-    has one that takes these arrays."""
-    for a in args:
-        if isinstance(a, Dual):
-            return apply(rule, args, kwargs)
-    if rule.normalize is not None:
-        args, kwargs = rule.normalize(args, kwargs)
-    if rule.fused is not None and rule.kind != "elementwise":
-        res = rule.fused(args, (), kwargs, None)
-        if res is not None:
-            return res[0]
-    return rule.primal(*args, **kwargs)
 
 
 def _float_dtype(x):
     """The floating dtype a function of ``x`` returns (float32 stays float32)."""
     return np.result_type(np.asarray(x).dtype, np.float32)
-
-
-# ===================================================================== erf and erfc
-# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
-# (1969), as in SPECFUN's CALERF: three rational approximations, accurate to a few ulp in
-# float64 (NumPy has no erf, and SciPy is not a dependency).
-_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-      3.20937758913846947e03, 1.85777706184603153e-1)
-_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-      2.84423683343917062e03)
-_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-      3.43936767414372164e03, 1.23033935480374942e03)
-_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
-      6.05183413124413191e-2, 2.33520497626869185e-3)
-_INV_SQRT_PI = 5.6418958354775628695e-1
-_SMALL = 0.46875
-
-
-def _erf_small(x):
-    """erf(x) for |x| <= 0.46875."""
-    z = x * x
-    num = _A[4] * z
-    den = z
-    for i in range(3):
-        num = (num + _A[i]) * z
-        den = (den + _B[i]) * z
-    return x * (num + _A[3]) / (den + _B[3])
-
-
-def _erfc_large(y):
-    """erfc(y) for y > 0.46875."""
-    y = np.minimum(y, 40.0)  # erfc(y) underflows to 0 from y ~ 27.3; keeps inf out
-    mid = y <= 4.0
-    r = np.empty_like(y)
-    ym = y[mid]
-    num = _C[8] * ym
-    den = ym
-    for i in range(7):
-        num = (num + _C[i]) * ym
-        den = (den + _D[i]) * ym
-    r[mid] = (num + _C[7]) / (den + _D[7])
-    yb = y[~mid]
-    z = 1.0 / (yb * yb)
-    num = _P[5] * z
-    den = z
-    for i in range(4):
-        num = (num + _P[i]) * z
-        den = (den + _Q[i]) * z
-    r[~mid] = (_INV_SQRT_PI - z * (num + _P[4]) / (den + _Q[4])) / yb
-    # exp(-y*y) split as exp(-s*s) * exp(-(y-s)(y+s)) with s = y rounded down to 1/16,
-    # so the rounding error of y*y is not magnified (Cody).
-    s = np.trunc(y * 16.0) / 16.0
-    return np.exp(-s * s) * np.exp(-(y - s) * (y + s)) * r
-
-
-def _erf_erfc(x, complement):
-    xa = np.asarray(x)
-    dtype = _float_dtype(xa)
-    x64 = xa.astype(np.float64).reshape(-1)
-    y = np.abs(x64)
-    out = np.full(x64.shape, np.nan)
-    small = y <= _SMALL
-    e = _erf_small(x64[small])
-    out[small] = 1.0 - e if complement else e
-    large = y > _SMALL  # NaN is in neither set and stays NaN
-    xl = x64[large]
-    r = _erfc_large(y[large])
-    if complement:
-        out[large] = np.where(xl < 0, 2.0 - r, r)
-    else:
-        v = (0.5 - r) + 0.5
-        out[large] = np.where(xl < 0, -v, v)
-    return out.reshape(xa.shape).astype(dtype, copy=False)
-
-
-def _erf_primal(x):
-    return _erf_erfc(x, False)
-
-
-def _erfc_primal(x):
-    return _erf_erfc(x, True)
-
-
-def erf(x):
-    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise.
-
-    Accurate to a few ulp in float64 (W. J. Cody's rational approximations).
-
-    >>> import numpy as np, dualnum as dn
-    >>> from dualnum.ops.network import erf
-    >>> erf(np.array([0.0, 0.5, -3.0]))
-    array([ 0.        ,  0.52049988, -0.99997791])
-    >>> float(erf(dn.Dual(np.array(0.0), np.array(1.0))).tangent)  # 2/sqrt(pi)
-    1.1283791670955126
-    """
-    return _run(_ERF, (x,), {})
-
-
-_ERF = elementwise(erf, "1.1283791670955126 * exp(-x * x)", primal=_erf_primal,
-                   domain=(REAL,), note="Cody's rational approximations (float64 accurate)")
-
-
-def erfc(x):
-    """The complementary error function ``1 - erf(x)``, elementwise, without the
-    cancellation of ``1 - erf(x)`` for large x.
-
-    >>> import numpy as np
-    >>> from dualnum.ops.network import erfc
-    >>> erfc(np.array([0.0, 10.0]))
-    array([1.00000000e+00, 2.08848758e-45])
-    """
-    return _run(_ERFC, (x,), {})
-
-
-_ERFC = elementwise(erfc, "-1.1283791670955126 * exp(-x * x)", primal=_erfc_primal,
-                    domain=(REAL,), note="Cody's rational approximations (float64 accurate)")
-
-# The partial-derivative expressions below may call erf/erfc. Both are rules, so the
-# expressions still dispatch on Duals, as everything in _ENV does.
-_ENV["erf"] = erf
-_ENV["erfc"] = erfc
 
 
 # ===================================================================== activations
@@ -267,7 +125,7 @@ def _gelu_primal(x):
     dtype = _float_dtype(xa)
     x64 = xa.astype(np.float64)
     # x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: no cancellation for x << 0.
-    return (0.5 * x64 * _erfc_primal(-_SQRT_HALF * x64)).astype(dtype, copy=False)
+    return (0.5 * x64 * _special_kernels.erfc(-_SQRT_HALF * x64)).astype(dtype, copy=False)
 
 
 def gelu(x):
@@ -286,7 +144,8 @@ def gelu(x):
 
 _GELU = elementwise(
     gelu, f"0.5 * erfc(-{_SQRT_HALF!r} * x) + {_INV_SQRT_2PI!r} * x * exp(-0.5 * x * x)",
-    primal=_gelu_primal, domain=(REAL,), note="smooth everywhere: Phi(x) + x phi(x)")
+    primal=_gelu_primal, domain=(REAL,), note="smooth everywhere: Phi(x) + x phi(x)",
+    kernel_primal=f"0.5 * x * erfc(-{_SQRT_HALF!r} * x)")
 
 
 def _sigmoid_primal(x):

@@ -280,6 +280,79 @@ defjvp(operator.getitem, _getitem_jvp, kind=_SHAPE, primal=_getitem_primal,
        text="ẏ = ẋ[index]")
 
 
+# x[index] = v on a Dual is functional: the Dual takes the primal and tangent of
+# setitem(x, index, v), a fresh array; no buffer is written. The rule's key is this
+# function (it returns the result); operator.setitem, which Dual.__setitem__ looks up,
+# is an alias.
+def _setitem_primal(a, index, v):
+    out = np.array(a, copy=True)
+    out[_check_index(index)] = v
+    return out
+
+
+def setitem(a, index, v):
+    """``a`` with ``a[index] = v``, as a new array (a new Dual when ``a`` or ``v`` is
+    one); ``a`` itself is not changed.
+
+    >>> import numpy as np
+    >>> from dualnum.ops.shape import setitem
+    >>> setitem(np.zeros(3), 1, 5.0)
+    array([0., 5., 0.])
+    """
+    return _put(a, index, v)
+
+
+def _put(x, index, v):
+    """``x`` with ``x[index] = v``, as a new array (or Dual, through this rule)."""
+    from ..core.dual import Dual, apply
+
+    if isinstance(x, Dual) or isinstance(v, Dual):
+        return apply(_SETITEM, (x, index, v), {})
+    return _setitem_primal(x, index, v)
+
+
+def _batch_last(g, nb, index):
+    """``g`` with its ``nb`` batch axes moved last, and ``index`` extended to skip them
+    (so advanced indices place their axes as they do on the primal)."""
+    if nb == 0:
+        return g, index
+    gm = np.moveaxis(g, list(range(nb)), list(range(-nb, 0)))
+    idx = index if isinstance(index, tuple) else (index,)
+    tail = (slice(None),) * nb
+    return gm, idx + tail if any(i is Ellipsis for i in idx) else idx + (Ellipsis,) + tail
+
+
+def _batch_first(r, nb):
+    return np.moveaxis(r, list(range(-nb, 0)), list(range(nb))) if nb else r
+
+
+def _setitem_jvp_a(g, y, a, index, v):
+    """ẏ = ẋ with ẋ[index] = 0"""
+    nb = g.ndim - np.ndim(a)
+    gm, idx = _batch_last(g, nb, index)
+    return _batch_first(_put(gm, idx, 0), nb)
+
+
+def _setitem_jvp_v(g, y, a, index, v):
+    """ẏ = 0 with ẏ[index] = v̇"""
+    nb = g.ndim - np.ndim(v)
+    gm, idx = _batch_last(g, nb, index)
+    sel = np.empty(np.shape(a), bool)[index].ndim
+    extra = sel - np.ndim(v)
+    if extra > 0:  # v broadcasts from the right: its missing leading axes are ones
+        gm = np.reshape(gm, (1,) * extra + gm.shape)
+    zeros = np.zeros(np.shape(a) + g.shape[:nb], g.dtype)
+    return _batch_first(_put(zeros, idx, gm), nb)
+
+
+_SETITEM = defjvp(setitem, _setitem_jvp_a, None, _setitem_jvp_v, kind=_SHAPE,
+                  aliases=(operator.setitem,),
+                  primal=_setitem_primal, name="setitem", argnames=("a", "index", "v"),
+                  domain=lambda s: s.setitem_call(s),
+                  note="duplicate indices: the last write wins, and so does its tangent "
+                       "(as NumPy)")
+
+
 # ------------------------------------------------------------------ queries
 # These return facts about the primal (shapes, constants). They carry no tangent.
 for _f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
