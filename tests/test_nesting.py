@@ -423,3 +423,22 @@ def test_trace_shows_each_entry_level():
     text = str(t)
     assert "level" in text.splitlines()[1] and "(derivative)" in text
     assert float(t.tangent_out) == 6.0  # d/dx x·x
+
+
+def test_nested_arrays_large_enough_for_the_kernels():
+    # Arrays of at least FUSE_MIN elements take the fused kernels at each level; a
+    # Dual among an op's primals (a lower level) must not reach a kernel.
+    from dualnum.kernels import FUSE_MIN
+
+    n = 4 * FUSE_MIN
+    x = np.linspace(-1.5, 1.5, n)
+    v = np.cos(np.arange(n))
+    f = lambda x: np.sum(np.tanh(x) * x * x + 1.0 / (2.0 + x))  # noqa: E731
+    _, (hv,) = dn.hvp(f, (x,), (v,))
+    t = np.tanh(x)
+    d2 = (-2 * t * (1 - t * t)) * x * x + 4 * x * (1 - t * t) + 2 * t + 2 / (2 + x) ** 3
+    np.testing.assert_allclose(hv, d2 * v, rtol=1e-10, atol=1e-12)
+    a = dn.Dual(np.ones(n), np.ones(n))
+    b = dn.Dual(2 * np.ones(n), np.ones(n))  # another level
+    np.testing.assert_array_equal((a * b).tangent.tangent, np.ones(n))
+    np.testing.assert_array_equal((a + b).primal.primal, 3 * np.ones(n))

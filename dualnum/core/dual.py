@@ -668,12 +668,13 @@ def _apply_general(rule, args, kwargs):
         if tracer is not None:
             tracer.record(rule, shown, kwargs, res, lvl)
         return res
-    if rule.fused is not None and tracer is None:
+    nested = _top_level(primals) is not None
+    if rule.fused is not None and tracer is None and not nested:  # kernels take arrays
         res = rule.fused(primals, tangents, kwargs, k)
         if res is not None:
             return Dual._new(res[0], res[1], k, lvl)
     try:
-        if _top_level(primals) is not None:
+        if nested:
             # The value is itself perturbed at lower levels: it is this same op, one
             # level down (a rule's primal need not know about Duals).
             out = _apply_general(rule, tuple(primals), kwargs)
