@@ -438,6 +438,9 @@ def test_nested_arrays_large_enough_for_the_kernels():
     t = np.tanh(x)
     d2 = (-2 * t * (1 - t * t)) * x * x + 4 * x * (1 - t * t) + 2 * t + 2 / (2 + x) ** 3
     np.testing.assert_allclose(hv, d2 * v, rtol=1e-10, atol=1e-12)
+    # unbatched at both levels: tanh's kernel (value by NumPy) meets a Dual value
+    _, d2v = dn.jvp(lambda x: dn.jvp(np.tanh, (x,), (v,))[1], (x,), (v,))
+    np.testing.assert_allclose(d2v, -2 * t * (1 - t * t) * v * v, rtol=1e-10, atol=1e-12)
     a = dn.Dual(np.ones(n), np.ones(n))
     b = dn.Dual(2 * np.ones(n), np.ones(n))  # another level
     np.testing.assert_array_equal((a * b).tangent.tangent, np.ones(n))
