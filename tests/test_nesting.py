@@ -445,3 +445,6 @@ def test_nested_arrays_large_enough_for_the_kernels():
     b = dn.Dual(2 * np.ones(n), np.ones(n))  # another level
     np.testing.assert_array_equal((a * b).tangent.tangent, np.ones(n))
     np.testing.assert_array_equal((a + b).primal.primal, 3 * np.ones(n))
+    y = np.arctan2(a, b)  # a kernel that takes NumPy's value, meeting a Dual value
+    # the mixed second derivative of atan2(a, b): (a² - b²) / (a² + b²)² at (1, 2)
+    np.testing.assert_allclose(y.tangent.tangent, np.full(n, -3 / 25), rtol=1e-12)
