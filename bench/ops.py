@@ -194,6 +194,7 @@ def machine():
     from _common import cpu_model
 
     cpu = cpu_model()
+    import dualnum  # noqa: F401  (before numba starts its threads: see dualnum/_threads.py)
     import numba
 
     return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -72,6 +72,7 @@ PARALLEL_MIN = 1 << 16
 
 
 _threads_started = False
+_spinning = False
 #: With numba's workqueue layer, one parallel region at a time: a lock, else None.
 _one_region = None
 
@@ -85,8 +86,17 @@ def _start_threads():
     loads it, so the variable is set for that moment only and then restored: other
     OpenMP users in the process (PyTorch bundles its own libgomp) keep their defaults,
     and a user's own OMP_WAIT_POLICY always wins."""
-    global _threads_started, _one_region
+    global _threads_started, _one_region, _spinning
     if _threads_started:
+        return
+    _spinning = _threading.started_spinning()
+    if _spinning:
+        # Too late to choose: numba's pool was started (by the user's own numba code,
+        # before dualnum was imported) with OpenMP threads that spin between regions. On
+        # a small machine every parallel region then waits for a scheduler slice
+        # (8 ms per kernel call on 2 cores, against 0.3 ms), so dualnum's kernels run
+        # their serial builds; report() says so, and how to avoid it.
+        _threads_started = True
         return
     if _threading.choose_layer() == "workqueue":
         _one_region = threading.Lock()
@@ -165,6 +175,8 @@ def threads():
     """Threads kernels may use: numba's setting (``NUMBA_NUM_THREADS``, or
     ``numba.set_num_threads``)."""
     _start_threads()
+    if _spinning:
+        return 1
     return numba.get_num_threads()
 
 

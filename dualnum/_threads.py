@@ -19,6 +19,9 @@ way whatever was imported first:
   runs one parallel region at a time, so a kernel called from a second Python thread
   while one runs takes its serial build (:func:`dualnum._jit._Kernel.__call__`).
   ``NUMBA_THREADING_LAYER`` (or ``numba.config.THREADING_LAYER``), when set, wins.
+  When numba's own pool was already started, spinning, by code that ran before dualnum
+  was imported, no layer can be chosen any more: dualnum's kernels then run serially
+  rather than wait for the spinning threads.
 
 :func:`report` tells what was done, for benchmarks and bug reports.
 """
@@ -101,6 +104,24 @@ def foreign_libgomp():
     if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
         return False
     return any(os.path.basename(p).startswith("libgomp") for p in _loaded_libraries())
+
+
+def started_spinning():
+    """True when numba's threading layer was started before dualnum could choose it, as
+    OpenMP with spinning waits (``OMP_WAIT_POLICY`` not ``PASSIVE``)."""
+    from numba.np.ufunc import parallel
+
+    if not getattr(parallel, "_is_initialized", False):
+        return False
+    import numba
+
+    if numba.threading_layer() != "omp" or \
+            os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+        return False
+    _STATE["layer"] = ("serial kernels: numba's OpenMP pool was started with spinning "
+                       "waits before dualnum was imported (import dualnum first, or set "
+                       "OMP_WAIT_POLICY=PASSIVE, to use both cores)")
+    return True
 
 
 def choose_layer():

@@ -35,6 +35,7 @@ def _run(prelude, env=None):
     e = dict(os.environ)
     e.pop("OPENBLAS_THREAD_TIMEOUT", None)
     e.pop("NUMBA_THREADING_LAYER", None)
+    e.pop("OMP_WAIT_POLICY", None)
     e.update(env or {})
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(prelude) + _PROBE],
                          capture_output=True, text=True, env=e, timeout=300)
@@ -69,3 +70,14 @@ def test_a_users_threading_layer_wins():
     r = _run("import torch", env={"NUMBA_THREADING_LAYER": "omp"})
     _correct(r)
     assert r["numba layer in use"] == "omp" and r["layer"].startswith("user's choice"), r
+
+
+def test_numba_pool_started_spinning_before_dualnum_gives_serial_kernels():
+    # The user's own numba code started the OpenMP pool before dualnum was imported: its
+    # threads spin between regions, so dualnum's kernels run serially (and say so).
+    r = _run("import numba; numba.get_num_threads()", env={})
+    _correct(r)
+    assert r["layer"].startswith("serial kernels"), r
+    r = _run("import numba; numba.get_num_threads()", env={"OMP_WAIT_POLICY": "PASSIVE"})
+    _correct(r)
+    assert not r["layer"].startswith("serial kernels"), r
