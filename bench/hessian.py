@@ -133,7 +133,10 @@ def main(argv=None):
     print("## Hessians: dualnum (forward over forward) against torch.func.hessian "
           "(`python bench/hessian.py`)\n")
     print(f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"- machine: {platform.processor() or platform.machine()}, Python "
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import cpu_model
+
+    print(f"- machine: {cpu_model()}, Python "
           f"{platform.python_version()}, NumPy {np.__version__}, one thread per process, "
           f"{rounds} rounds, float64\n")
     head = "| n | dualnum `dn.hessian` (ms) |"
