@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
 from pathlib import Path
 
 from .._files import atomic_write
@@ -179,7 +180,13 @@ class RunDirectory:
                 if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     os.close(fd)
                     raise _os_error(self.path, e, "lock") from None
+                # The holder writes its pid just after locking; a loser that arrives in
+                # between waits a moment for it rather than reporting "pid unknown".
                 pid = _read_pid(fd)
+                deadline = time.monotonic() + 1.0
+                while pid is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    pid = _read_pid(fd)
                 os.close(fd)
                 raise RunLockedError(
                     f"{self.path} is in use by another dualnum run "
