@@ -315,3 +315,40 @@ def test_activity_perturbation_explains_what_it_needs():
                             perturbation="activity")
     with pytest.raises(ValueError, match="no layer to perturb"):
         dn.forward_gradient(lambda w: w ** 2, np.ones(3), rng=rng, perturbation="activity")
+
+
+# ------------------------------------------------------------------ diagnostics, models
+def test_estimator_stats_against_theory_and_exactness():
+    model = mlp(3, 4, 3)
+    params, per_example, _, x, y = problem(model)
+    n = sum(p.size for p in params.values())
+    stats = dn.diagnostics.estimator_stats(
+        per_example, params, rng=np.random.default_rng(0), n_directions=(4, 16),
+        samples=300, estimators=[{"combination": "projection"},
+                                 {"perturbation": "activity", "combination": "projection"}])
+    weight, activity = stats["rows"][:2], stats["rows"][2:]
+    for r in weight:  # E‖ĝ − ∇f‖²/‖∇f‖² = 1 − K/n for a random K-dim projection
+        assert r["relative_mse"] == pytest.approx(1 - r["n_directions"] / n, abs=0.05)
+        assert r["relative_mse_theory"] == pytest.approx(1 - r["n_directions"] / n)
+        assert r["scale"] == pytest.approx(r["n_directions"] / n, abs=0.05)
+    assert activity[0]["cosine_mean"] == pytest.approx(1.0)  # widths 4 and 3 <= K
+    assert activity[0]["relative_mse"] < 1e-20 and activity[0]["cosine_theory"] is None
+    assert len(activity[0]["cosine_by_leaf"]) == len(params)
+    with pytest.raises(ValueError, match="reference="):
+        dn.diagnostics.estimator_stats(per_example, params, rng=np.random.default_rng(0),
+                                       estimators=[{}], local_loss=local_ce(y))
+    with pytest.raises(ValueError, match="unknown settings"):
+        dn.diagnostics.estimator_stats(per_example, params, rng=np.random.default_rng(0),
+                                       estimators=[{"directions": 3}])
+
+
+def test_models_with_local_heads_predict_with_the_same_network():
+    from dualnum.models import build_model
+
+    for name, shape in (("mlp", (1, 8, 8)), ("cnn", (1, 8, 8))):
+        plain = build_model(name, shape, 10, rng=3)
+        headed = build_model(name, shape, 10, rng=3, local_heads=True)
+        x = np.random.default_rng(0).standard_normal((2,) + shape).astype(np.float32)
+        np.testing.assert_array_equal(plain(x), headed(x))
+        heads = [m for m in headed.modules() if isinstance(m, dn.nn.LocalHead)]
+        assert len(heads) == (1 if name == "mlp" else 2)

@@ -21,9 +21,10 @@ One entry point, :func:`forward_gradient` (``dn.forward_gradient``), and its obj
 array([2., 2.])
 """
 from ._checks import COMBINATIONS, PERTURBATIONS
+from .combine import estimate
 from .directions import DISTRIBUTIONS, sample_directions
 from .estimator import Estimator, forward_gradient
 from .structured import LowRank, WeightedSum
 
 __all__ = ["forward_gradient", "Estimator", "PERTURBATIONS", "COMBINATIONS", "DISTRIBUTIONS",
-           "sample_directions", "LowRank", "WeightedSum"]
+           "sample_directions", "estimate", "LowRank", "WeightedSum"]

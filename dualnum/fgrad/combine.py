@@ -12,8 +12,9 @@ r"""Multi-tangent combinations: K directional derivatives d_k = ∇f·v_k into o
   unbiased; (n/K) ĝ is unbiased with E‖(n/K)ĝ − ∇f‖² = (n/K − 1)‖∇f‖², below the
   mean's (n + 1)/K ‖∇f‖² for normal directions.
 
-``(VᵀV)⁺`` is a pseudo-inverse in float64, so linearly dependent tangents (K > n, or
-repeated sign vectors) still give the projection onto their span.
+The K×K systems are solved in float64; linearly dependent tangents (K > n, or repeated
+sign vectors) fall back to the pseudo-inverse (VᵀV)⁺, which still gives the projection
+onto their span.
 
 >>> import numpy as np
 >>> from dualnum.fgrad.combine import project
@@ -26,7 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mean", "project", "project_per_example", "mean_per_example"]
+from .structured import LowRank, WeightedSum
+
+__all__ = ["mean", "project", "project_per_example", "mean_per_example", "weighted",
+           "estimate"]
 
 
 def mean(v, d):
@@ -61,9 +65,36 @@ def project_per_example(u, d):
     """Per example b: U_b (U_bᵀU_b)⁺ d[:, b], with U_b the K directions of example b:
     ``u`` (K, B, ...), ``d`` (K, B). One K×K pseudo-inverse per example."""
     k, b = d.shape
-    flat = np.moveaxis(np.asarray(u).reshape(k, b, -1), 1, 0)  # (B, K, n)
-    f64 = flat.astype(np.float64)
-    gram = f64 @ np.swapaxes(f64, 1, 2)  # (B, K, K)
-    c = np.linalg.pinv(gram, hermitian=True) @ np.asarray(d, np.float64).T[:, :, None]
-    out = (np.swapaxes(f64, 1, 2) @ c)[:, :, 0]  # (B, n)
-    return out.astype(u.dtype).reshape(u.shape[1:])
+    flat = np.moveaxis(np.asarray(u).reshape(k, b, -1), 1, 0)  # (B, K, n), a view
+    gram = (flat @ np.swapaxes(flat, 1, 2)).astype(np.float64)  # (B, K, K)
+    rhs = np.asarray(d, np.float64).T[:, :, None]
+    try:
+        c = np.linalg.solve(gram, rhs)
+    except np.linalg.LinAlgError:  # dependent directions (K > n, repeated signs)
+        c = np.linalg.pinv(gram, hermitian=True) @ rhs
+    out = np.swapaxes(flat, 1, 2) @ c.astype(flat.dtype)  # (B, n, 1)
+    return out[:, :, 0].reshape(u.shape[1:])
+
+
+def weighted(v, w, dense=True):
+    """Σ_k w[k] v[k] for one parameter's directions ``v`` (K, ...) (an array or a batched
+    LowRank); unless ``dense``, left unformed (a WeightedSum or summed LowRank) so that
+    ``dn.optim.SGD`` applies it within the update's own pass."""
+    if isinstance(v, LowRank):
+        g = LowRank(v.a * w[:, None].astype(v.a.dtype), v.b, batched=False)
+    else:
+        g = WeightedSum(np.asarray(w).astype(v.dtype), v)
+    return g.dense() if dense else g
+
+
+def estimate(d, vs, dense=True):
+    """The mean estimate (1/K) Σ_k d[k] v_k for each parameter's directions in ``vs``
+    (as :func:`dualnum.fgrad.directions.sample_directions` draws them).
+
+    >>> import numpy as np
+    >>> from dualnum.fgrad.combine import estimate
+    >>> estimate(np.array([2.0, 4.0]), [np.array([[1.0, 0.0], [0.0, 1.0]])])
+    [array([1., 2.])]
+    """
+    w = np.asarray(d, np.float64) / d.shape[0]
+    return [weighted(v, w, dense) for v in vs]

@@ -227,6 +227,8 @@ class Estimator:
             key = (np.shape(x), tuple(id(p) for p in leaves))
             plan = self._plans.get(key)
             if plan is None:
+                if len(self._plans) >= 4:  # leaves that change every call: keep a few
+                    self._plans.pop(next(iter(self._plans)))
                 plan = self._plans[key] = make_plan(f, leaves, s, local)
         res = _run(f, leaves, s, rng, local, dense=False, plan=plan)
         self.local_values = res.local_values

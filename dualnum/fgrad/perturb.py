@@ -42,7 +42,6 @@ from ..kernels import conv as _conv
 from . import combine
 from .directions import activity_directions, sample_directions
 from .losses import check_per_example
-from .structured import LowRank, WeightedSum
 
 __all__ = ["layer_output", "local_head", "evaluate", "Result"]
 
@@ -328,7 +327,7 @@ class _Run:
             else:
                 w = d / k
             for i in idx:
-                grads[i] = _weighted(vs[i], w, dense)
+                grads[i] = combine.weighted(vs[i], w, dense)
         missing = [i for i, g in enumerate(grads) if g is None]
         if missing:
             raise ValueError(
@@ -406,14 +405,6 @@ class _Run:
         g = (combine.project_per_example(uw, dkf) if proj
              else combine.mean_per_example(uw, dkf))
         return _from_windows(g.reshape(b, hh * wh_, -1), window, shape)
-
-
-def _weighted(v, w, dense):
-    if isinstance(v, LowRank):
-        g = LowRank(v.a * w[:, None].astype(v.a.dtype), v.b, batched=False)
-    else:
-        g = WeightedSum(w.astype(v.dtype), v)
-    return g.dense() if dense else g
 
 
 def make_plan(f, leaves, s, local_loss):
