@@ -8,8 +8,9 @@
 ``local_heads=True`` adds a ``dn.nn.LocalHead`` after every hidden block, for forward
 gradients with local losses (Ren et al. 2023): after the mlp's hidden layer a
 ``Linear(hidden, C)``; after each of the cnn's blocks a ``Linear`` on the block's output
-average-pooled to a 2×2 grid (``LocalHead(pool=⌊size/2⌋)``). The heads only run while such
-a forward gradient is estimated; the network that predicts is the same.
+average-pooled to a grid of about 7×7 (``LocalHead(pool=max(1, ⌊size/7⌋))``). The heads
+only run while such a forward gradient is estimated; the network that predicts is the
+same.
 
 >>> import dualnum as dn
 >>> from dualnum.models import build_model, count_parameters
@@ -54,9 +55,9 @@ def build_model(name, input_shape, n_classes, *, hidden=64, rng=None, dtype=np.f
      'Flatten', 'Linear']
     >>> net[3], net[7].pool
     (LocalHead(
-      pool=7
-      (head): Linear(in_features=32, out_features=10, bias=True)
-    ), 3)
+      pool=2
+      (head): Linear(in_features=392, out_features=10, bias=True)
+    ), 1)
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
@@ -83,7 +84,7 @@ def build_model(name, input_shape, n_classes, *, hidden=64, rng=None, dtype=np.f
     if local_heads:  # the later block's head first: inserting it keeps the index of the other
         for at, channels, shrink in ((6, 16, 4), (3, 8, 2)):
             bh, bw = h // shrink, w // shrink  # the block's output
-            pool = max(min(bh, bw) // 2, 1)
+            pool = max(min(bh, bw) // 7, 1)
             cells = (bh // pool) * (bw // pool)
             layers.insert(at, nn.LocalHead(
                 nn.Linear(channels * cells, n_classes, rng=rng, dtype=dtype), pool=pool))

@@ -46,7 +46,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     ds = dn.data.digits() if args.quick else dn.data.mnist(args.data_dir, download=False)
     samples = args.samples or (5 if args.quick else 30)
-    ks = (1, 4, 16, 64)
+    ks = (1, 2, 4, 8, 16, 32, 64)
     model = build_model("mlp", ds.input_shape, ds.n_classes, rng=0)
     params = dict(model.named_parameters())
     x, y = ds.x_train[:64], ds.y_train[:64]

@@ -192,18 +192,24 @@ def test_local_losses_train_each_block_by_its_own_head(perturbation):
     np.testing.assert_allclose(flat(g), flat(dn.grad(mean)(free)), atol=1e-12)
 
 
-def test_pooled_heads_make_a_convolution_exact_window_by_window():
+@pytest.mark.parametrize("squash", [False, True], ids=["linear-head", "probed-head"])
+def test_pooled_heads_make_a_convolution_exact_window_by_window(squash):
+    # A head starting with a Linear gives ∇ at the pooled vector from its own basis
+    # slots; any other head gets probe slots there. Both are exact.
+    head = dn.nn.Linear(2 * 2 * 2, 3, rng=1, **F64)
     model = dn.nn.Sequential(
         dn.nn.Conv2d(1, 2, 3, padding=1, rng=0, **F64), dn.nn.ReLU(), dn.nn.MaxPool2d(2),
-        dn.nn.LocalHead(dn.nn.Linear(2 * 2 * 2, 3, rng=1, **F64), pool=2),
+        dn.nn.LocalHead(dn.nn.Sequential(dn.nn.Tanh(), head) if squash else head, pool=2),
         dn.nn.Flatten(), dn.nn.Linear(2 * 4 * 4, 3, rng=2, **F64))
     params, per_example, _, x, y = problem(model, batch=4, image=(1, 9, 9))
+    w_head = "3.head.1" if squash else "3.head"
 
     def objective(p):
         conv = dn.conv2d(x, p["0.weight"], p["0.bias"], padding=1)
         h = dn.max_pool2d(dn.relu(conv), 2)
         s = dn.avg_pool2d(h, 2).reshape(4, -1)
-        l1 = dn.cross_entropy(s @ p["3.head.weight"].T + p["3.head.bias"], y)
+        s = np.tanh(s) if squash else s
+        l1 = dn.cross_entropy(s @ p[w_head + ".weight"].T + p[w_head + ".bias"], y)
         h = (h.primal if isinstance(h, dn.Dual) else h).reshape(4, -1)
         return l1 + dn.cross_entropy(h @ p["5.weight"].T + p["5.bias"], y)
 

@@ -110,10 +110,13 @@ def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal",
 
 
 class Estimator:
-    """A forward-gradient recipe: ``estimator.estimate(apply, leaves, x, y, loss_fn,
-    rng)`` returns ``(loss, grads)`` for one batch, the loss of ``apply(leaves, x)``
-    against ``y`` under ``loss_fn`` (e.g. ``dn.cross_entropy``) and one gradient estimate
-    per leaf (weight-perturbation estimates stay unformed for the optimizer).
+    """A forward-gradient recipe: ``estimator.estimate(apply, params, x, y, loss_fn,
+    rng)`` returns ``(loss, grads)`` for one batch, the loss of ``apply(params, x)``
+    against ``y`` under ``loss_fn`` (e.g. ``dn.cross_entropy``) and a gradient estimate
+    with the structure of ``params`` (weight-perturbation estimates stay unformed for the
+    optimizer). Activity perturbation finds each layer's parameters by identity, so
+    ``apply`` must hand the very arrays of ``params`` to the model (as
+    ``dn.nn.functional_call`` does).
 
     The settings are those of :func:`forward_gradient`; ``local_losses=True`` trains
     each block of the model ending in a ``dn.nn.LocalHead`` with ``loss_fn`` of its
@@ -125,15 +128,14 @@ class Estimator:
     >>> import numpy as np, dualnum as dn
     >>> model = dn.nn.Sequential(dn.nn.Linear(4, 8, rng=0), dn.nn.ReLU(), dn.nn.Linear(8, 3, rng=1))
     >>> params = dict(model.named_parameters())
-    >>> names, leaves = list(params), list(params.values())
-    >>> apply = lambda ls, x: dn.nn.functional_call(model, dict(zip(names, ls)), x)
+    >>> apply = lambda p, x: dn.nn.functional_call(model, p, x)
     >>> x, y = np.ones((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
     >>> est = dn.fgrad.Estimator(perturbation="activity", n_directions=8,
     ...                          combination="projection")
-    >>> loss, grads = est.estimate(apply, leaves, x, y, dn.cross_entropy,
+    >>> loss, grads = est.estimate(apply, params, x, y, dn.cross_entropy,
     ...                            np.random.default_rng(0))
-    >>> exact = dn.grad(lambda ls: dn.cross_entropy(apply(ls, x), y))(leaves)
-    >>> all(np.allclose(g, e, atol=1e-6) for g, e in zip(grads, exact))  # widths 8, 3 <= K
+    >>> exact = dn.grad(lambda p: dn.cross_entropy(apply(p, x), y))(params)
+    >>> all(np.allclose(grads[k], exact[k], atol=1e-6) for k in params)  # widths 8, 3 <= K
     True
     >>> est.describe()["perturbation"], est.describe()["directions"]
     ('activity', 8)
@@ -206,20 +208,22 @@ class Estimator:
         """:meth:`describe` (``dualnum.train``'s name for it)."""
         return self.describe()
 
-    def estimate(self, apply, leaves, x, y, loss_fn, rng):
-        """``(loss, grads)`` for one batch; see the class docstring."""
+    def estimate(self, apply, params, x, y, loss_fn, rng):
+        """``(loss, grads)`` for one batch: ``params`` is a pytree of arrays (a list of
+        leaves, a dict of named parameters, ...), ``apply(params, x)`` runs the model
+        with it, and ``grads`` has its structure. See the class docstring."""
         check_rng(rng)
         s = self._s
         if s["perturbation"] == "activity":
             loss = per_example(loss_fn)
         else:
             loss = loss_fn
+        leaves, td = _leaves(params)
 
         def f(ls):
-            return loss(apply(ls, x), y)
+            return loss(apply(unflatten(td, ls), x), y)
 
         local = (lambda out: loss(out, y)) if self.local_losses else None
-        leaves = [as_float_array(p, "params leaf") for p in leaves]
         plan = None
         if local is not None and s["perturbation"] == "activity":
             # The blocks' shapes only change with the batch's shape: one primal pass
@@ -232,7 +236,7 @@ class Estimator:
                 plan = self._plans[key] = make_plan(f, leaves, s, local)
         res = _run(f, leaves, s, rng, local, dense=False, plan=plan)
         self.local_values = res.local_values
-        return res.value, res.grads
+        return res.value, unflatten(td, res.grads)
 
     def __call__(self, problem, rng):
         return self.estimate(problem.apply, problem.leaves, problem.x, problem.y,

@@ -28,6 +28,18 @@ loss of its own (its head's output under ``local_loss``) and passes its input on
 this evaluation's tangent removed, so no gradient crosses a block boundary. Each block's
 parameters are estimated from its own loss's tangent, and with activity perturbation its
 tangent batch starts empty. Both perturbations compose with local losses.
+
+Windows (activity perturbation, ``LocalHead(pool=k)``): the head reads the block's output
+h only through s = avg_pool2d(h, k). When the block's last layer is a convolution whose
+output relates to h position by position (activations, non-overlapping pooling, so that
+each window of it feeds one position of h), every window reaches the loss through its own
+cell of s. Its directional derivatives are then read window by window, as ∇_s ℓ · (the
+window's pooled tangent), and combined per (example, window): with projection and K ≥ the
+window's size (channels × the pooling window) the window basis makes the convolution's
+local gradient exact. ∇_s ℓ is exact too: the head's first Linear layer (when it gets its
+basis slots) gives ∇ℓ at its output, and its weight maps it back to s (that layer's local
+product with respect to its input); any other head gets one probe slot per entry of s. A
+primal pass (:func:`make_plan`) finds the windowed layers and their windows first.
 """
 from __future__ import annotations
 
@@ -96,14 +108,16 @@ def _local_grads(module, x, g):
 
 # ------------------------------------------------------------------ the evaluation
 class _Site:
-    """A perturbed pre-activation: its layer, input, directions and slots. A windowed
-    site (``window`` set) feeds a pooled LocalHead position by position; its directional
-    derivatives are read per window (``d``), not from the loss's tangent."""
+    """A perturbed pre-activation: its layer, input, weight, directions and tangent
+    slots. A windowed site (``window`` set) feeds a pooled LocalHead position by
+    position; its directional derivatives are read per window, not from the loss's
+    tangent."""
 
-    __slots__ = ("module", "x", "u", "basis", "start", "stop", "leaves", "window", "d")
+    __slots__ = ("module", "x", "u", "basis", "start", "stop", "leaves", "window",
+                 "weight")
 
     def __init__(self):
-        self.window = self.d = None
+        self.window = None
 
 
 class _Segment:
@@ -240,7 +254,7 @@ class _Run:
             parts = [yt]
         site = _Site()
         site.module, site.u, site.basis, site.leaves = module, u, basis, leaves
-        site.x = _at(x, self.level)[0]
+        site.x, site.weight = _at(x, self.level)[0], getattr(module, "weight", None)
         site.start, site.stop, site.window = old, old + u.shape[0], window
         seg.sites.append(site)
         seg.slots = site.stop
@@ -270,9 +284,12 @@ class _Run:
 
     def _probe(self, module, h, seg, site):
         """The head's input for a windowed block: the other sites' slots pooled as
-        usual, then one probe slot per entry of the pooled vector s (its standard
-        basis), whose loss tangent is ∇_s ℓ exactly. The windowed site's slots stay
-        behind; :meth:`_window_derivatives` reads them against ∇_s ℓ."""
+        usual. The windowed site's slots stay behind; :meth:`_window_derivatives` reads
+        them against ∇_s ℓ, the loss's gradient at the pooled vector s, which comes
+        exactly from the head's first layer when it is a trained Linear narrow enough to
+        get its standard basis (its activity gradient times its weight, its local
+        product with respect to its input), and otherwise from one probe slot per entry
+        of s (its standard basis)."""
         hp, ht, kc = _at(h, self.level)
         ht = np.zeros((seg.slots,) + hp.shape, hp.dtype) if ht is None else np.asarray(ht)
         if kc is not None and kc < seg.slots:
@@ -285,6 +302,15 @@ class _Run:
         if a:
             pooled = np.asarray(module.head_input(ht[:a].reshape((-1,) + hp.shape[1:])))
             parts.append(pooled.reshape(a, sp.shape[0], m))
+        first = module.head
+        while isinstance(getattr(first, "_modules", None), dict) and \
+                getattr(first, "local_product", None) is None and len(first._modules):
+            first = next(iter(first._modules.values()))  # a Sequential's first layer
+        if getattr(first, "local_product", None) == "linear" and self._leaves_of(first) \
+                and self.s["combination"] == "projection" \
+                and first.out_features <= self.s["n_directions"]:
+            seg.probe, seg.slots = first, a
+            return Dual._new(sp, np.concatenate(parts), a, self.level) if parts else sp
         eye = np.eye(m, dtype=sp.dtype)[:, None, :]
         parts.append(np.broadcast_to(eye, (m,) + sp.shape))
         seg.probe = (a, a + m)
@@ -342,10 +368,14 @@ class _Run:
         the pooled map is linear, so the loss sees window p's tangent only through its
         cell of s, and ∇_s ℓ (the probe slots' tangent) turns it into a number."""
         ht, shape, pool = seg.patch  # (K, B, C, Hh, Wh)
-        gs = d[seg.probe[0]:seg.probe[1]]  # (m, B)
+        if isinstance(seg.probe, tuple):
+            gs = d[seg.probe[0]:seg.probe[1]].T  # (B, m)
+        else:  # the head's first Linear: ∇ at its output (its basis slots) times W
+            site = next(t for t in seg.sites if t.module is seg.probe)
+            gs = d[site.start:site.stop].T @ np.asarray(site.weight)
         b, c, hh, wh_ = shape
         gh, gw = hh // pool, wh_ // pool
-        g = np.ascontiguousarray(gs.T).reshape(b, c, gh, gw) / (pool * pool)
+        g = np.ascontiguousarray(gs).reshape(b, c, gh, gw) / (pool * pool)
         up = np.zeros((b, c, hh, wh_), g.dtype)
         up[:, :, :gh * pool, :gw * pool] = np.repeat(np.repeat(g, pool, 2), pool, 3)
         k = ht.shape[0]
