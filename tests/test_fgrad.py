@@ -81,7 +81,9 @@ def test_activity_projection_is_exact_through_convolutions():
 def test_projection_never_overshoots_and_shrinks_by_k_over_n():
     # For normal weight directions E[ĝ] = (K/n) ∇f, and ‖ĝ‖ <= ‖∇f‖ always.
     w = np.linspace(-1.0, 1.0, 12)
-    f = lambda v: np.sum(np.sin(v) * v)
+
+    def f(v):
+        return np.sum(np.sin(v) * v)
     exact = dn.grad(f)(w)
     rng = np.random.default_rng(3)
     est = np.array([dn.forward_gradient(f, w, rng=rng, n_directions=3,
@@ -134,7 +136,9 @@ def test_a_seed_reproduces_every_estimate(settings):
 
 def test_clip_limits_every_directional_derivative():
     a = {"w": np.array([3.0, -1.0, 2.0]), "b": np.array([[0.5]])}
-    f = lambda p: np.sum(a["w"] * p["w"]) + np.sum(a["b"] * p["b"])
+
+    def f(p):
+        return np.sum(a["w"] * p["w"]) + np.sum(a["b"] * p["b"])
     params = {"w": np.zeros(3), "b": np.zeros((1, 1))}
     vw, vb = sample_directions(np.random.default_rng(5), [params["w"], params["b"]], 4,
                                "normal")
@@ -164,6 +168,7 @@ def blocks_with_heads():
 
 def greedy_reference(params, x, y):
     """∇ of the sum of the block losses, each block's input held constant, by dn.grad."""
+
     def objective(p):
         h = np.tanh(x @ p["0.weight"].T + p["0.bias"])
         l1 = dn.cross_entropy(h @ p["2.head.weight"].T + p["2.head.bias"], y)
@@ -180,9 +185,14 @@ def test_local_losses_train_each_block_by_its_own_head(perturbation):
     ref = flat(greedy_reference(params, x, y))
     f = per_example if perturbation == "activity" else mean
     k = 5 if perturbation == "activity" else 64  # every width, every block's parameter count
+    local = local_ce(y) if perturbation == "activity" else lambda out: dn.cross_entropy(out, y)
     _, g = dn.forward_gradient(f, params, rng=np.random.default_rng(0), n_directions=k,
                                perturbation=perturbation, combination="projection",
-                               local_loss=local_ce(y))
+                               local_loss=local)
+    with pytest.raises(ValueError, match="scalar|one loss per example"):  # the wrong kind
+        dn.forward_gradient(f, params, rng=np.random.default_rng(0), n_directions=k,
+                            perturbation=perturbation, local_loss=local_ce(y) if
+                            perturbation == "weight" else lambda out: dn.cross_entropy(out, y))
     np.testing.assert_allclose(flat(g), ref, atol=1e-12)
     # without local_loss the heads are inactive: the global gradient, head parameters left out
     free = {k: v for k, v in params.items() if "head" not in k}
@@ -218,7 +228,9 @@ def test_pooled_heads_make_a_convolution_exact_window_by_window(squash):
     est = dn.fgrad.Estimator(perturbation="activity", n_directions=8,
                              combination="projection")
     names = list(params)
-    apply = lambda ls, xb: dn.nn.functional_call(model, dict(zip(names, ls)), xb)
+
+    def apply(ls, xb):
+        return dn.nn.functional_call(model, dict(zip(names, ls)), xb)
     _, g = est.estimate(apply, list(params.values()), x, y, dn.cross_entropy,
                         np.random.default_rng(0))
     np.testing.assert_allclose(np.concatenate([np.ravel(v) for v in g]), ref, atol=1e-12)
@@ -282,7 +294,8 @@ def test_estimator_recipe_round_trip_and_problem_protocol():
 
 # ------------------------------------------------------------------ one set of checks
 def test_bad_settings_fail_at_the_entry_point():
-    f = lambda w: np.sum(w ** 2)
+    def f(w):
+        return np.sum(w ** 2)
     rng = np.random.default_rng(0)
     cases = [
         (dict(distribution="uniform"), ValueError, "unknown distribution 'uniform'"),

@@ -60,10 +60,10 @@ def settings(*, perturbation="weight", n_directions=1, distribution="normal",
     >>> from dualnum.fgrad._checks import settings
     >>> settings(perturbation="activity", n_directions=8, combination="projection")["n_directions"]
     8
-    >>> settings(distribution="outer", perturbation="activity")
+    >>> settings(distribution="outer", perturbation="activity")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown distribution 'outer' for activity perturbation; choose from normal, rademacher
+    ValueError: unknown distribution 'outer' for activity perturbation; choose from ...
     """
     perturbation = _choice(perturbation, PERTURBATIONS, "perturbation")
     allowed = WEIGHT_DISTRIBUTIONS if perturbation == "weight" else ACTIVITY_DISTRIBUTIONS

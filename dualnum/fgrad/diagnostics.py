@@ -373,7 +373,8 @@ def estimator_stats(f, params, *, rng, estimators, n_directions=(1, 4, 16, 64), 
     ...         {"perturbation": "weight"},
     ...         {"perturbation": "activity", "combination": "projection"}])
     >>> [(r["estimator"], r["n_directions"]) for r in stats["rows"]]
-    [('weight-normal-mean', 1), ('weight-normal-mean', 4), ('activity-projection', 1), ('activity-projection', 4)]
+    [('weight-normal-mean', 1), ('weight-normal-mean', 4), ('activity-projection', 1),
+     ('activity-projection', 4)]
     >>> round(stats["rows"][-1]["cosine_mean"], 6)  # widths 4 and 2 <= K: exact
     1.0
     """

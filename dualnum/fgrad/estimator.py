@@ -72,7 +72,8 @@ def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal",
       whose per-example width n is at most K gets the n basis directions and an exact
       activity gradient. See :mod:`dualnum.fgrad.combine`.
     * ``local_loss``: the loss of each ``dn.nn.LocalHead``'s output (local losses, Ren
-      et al. 2023): each block is trained by its own head, and no gradient crosses a
+      et al. 2023), of the same kind as f's (a scalar, or per-example losses for activity
+      perturbation): each block is trained by its own head, and no gradient crosses a
       block boundary. Without it the heads are inactive.
     * ``clip``: clip each directional derivative to [-clip, clip] first (biased where it
       acts; reproductions of Baydin et al. needed it for stability).

@@ -50,6 +50,7 @@ import numpy as np
 
 from ..core import levels as _levels
 from ..core.dual import Dual
+from ..core.errors import ShapeError
 from ..kernels import conv as _conv
 from . import combine
 from .directions import activity_directions, sample_directions
@@ -340,8 +341,6 @@ class _Run:
             self.segments[0].leaves = set(range(len(leaves)))
         for seg in self.segments:
             d = self._tangent(seg.loss, k)
-            if d.ndim > 1:  # per-example losses: the objective is their mean
-                d = d.reshape(k, -1).mean(axis=1)
             d = self._clip(np.asarray(d, np.float64))
             idx = sorted(seg.leaves)
             if self.s["combination"] == "projection":
@@ -496,9 +495,15 @@ def evaluate(f, leaves, s, rng, *, local_loss=None, dense=True, plan=None):
             check_per_example(out, batch, "f")
             for seg in run.segments[:-1]:
                 check_per_example(seg.loss, batch, "local_loss")
-        elif value.ndim > 1:
-            raise ValueError(f"f must return a scalar loss (or one loss per example), got "
-                             f"shape {value.shape}")
+        else:
+            named = [("f", out)] + [("local_loss", seg.loss) for seg in run.segments[:-1]]
+            for what, loss in named:
+                shape = np.shape(_at(loss, lvl)[0])
+                if shape != ():
+                    raise ShapeError(
+                        f"forward_gradient needs {what} to return a scalar, got shape "
+                        f"{shape}; take the mean of per-example losses (or use "
+                        f"perturbation='activity', which takes them per example)")
         run.segments[-1].loss = out
         if run.activity:
             grads = run.activity_grads(leaves)

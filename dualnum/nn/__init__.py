@@ -25,5 +25,5 @@ from .layers import (GELU, AvgPool2d, Conv2d, Dropout, Flatten, Linear, LocalHea
 from .module import Module, Sequential, functional_call
 
 __all__ = ["Module", "Sequential", "functional_call", "Linear", "Conv2d", "MaxPool2d",
-           "AvgPool2d", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "Dropout", "LocalHead", "init",
-           "manual_seed", "default_generator", "DEFAULT_SEED"]
+           "AvgPool2d", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "Dropout", "LocalHead",
+           "init", "manual_seed", "default_generator", "DEFAULT_SEED"]
