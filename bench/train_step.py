@@ -13,7 +13,7 @@ with 64 channels; batch 64, float32, 2 threads), in one run:
 * FG: one forward-gradient step through dualnum's public API,
   ``dn.forward_gradient(loss, params, rng=rng, distribution=D)`` then
   ``dn.optim.SGD(params, lr).step(g)`` (in place), for every distribution in
-  ``dualnum.fg.DISTRIBUTIONS`` unless ``--distribution`` picks some; R_f = FG/F;
+  ``dualnum.fgrad.DISTRIBUTIONS`` unless ``--distribution`` picks some; R_f = FG/F;
 * the FG step's parts, each timed on its own with fixed inputs: sampling v, the JVP with a
   fixed v, forming the estimate g = d·v, and the SGD update with a fixed g;
 * PyTorch (when importable): F, FG (``torch.randn`` tangents, ``torch.func.jvp``, in-place
@@ -220,7 +220,7 @@ def fg_kwargs():
 
 
 def distributions(requested):
-    from dualnum import fg
+    from dualnum import fgrad as fg
 
     offered = list(fg.DISTRIBUTIONS)
     if requested in (None, "all"):
@@ -228,7 +228,7 @@ def distributions(requested):
     names = [d.strip() for d in requested.split(",") if d.strip()]
     bad = [d for d in names if d not in offered]
     if bad:
-        raise SystemExit(f"--distribution: {bad} not offered; dualnum.fg.DISTRIBUTIONS has "
+        raise SystemExit(f"--distribution: {bad} not offered; dualnum.fgrad.DISTRIBUTIONS has "
                          f"{offered}")
     return names
 
@@ -294,7 +294,7 @@ def setup_model(name, args, dists, systems):
     """The timed ops of one model for ``systems`` (a subset of {"dualnum", "torch"}):
     ``(bench, out, finish)``; ``finish()`` completes ``out`` once the timing is done."""
     import dualnum as dn
-    from dualnum import fg
+    from dualnum import fgrad as fg
 
     torch = try_torch() if "torch" in systems else None
     seed_rng = np.random.default_rng([args.seed, MODELS.index(name)])
@@ -353,7 +353,7 @@ def setup_model(name, args, dists, systems):
 
         bench.add(("dualnum", dist, "FG"), fg_step)
         if not parts_ok:
-            out["notes"].append("dualnum.fg has no sample_directions/estimate: FG parts "
+            out["notes"].append("dualnum.fgrad has no sample_directions/estimate: FG parts "
                                 "not measured")
             continue
         try:
@@ -728,8 +728,8 @@ def report_models(results, dists, has_torch):
 
     print("\n### dualnum FG step, part by part (ms, medians; each part timed on its own "
           "with fixed inputs)\n")
-    print("sample: `dualnum.fg.sample_directions` (K = 1). JVP: `dn.jvp(loss, (params,), "
-          "(v,), batched=True)` with a fixed v. estimate: `dualnum.fg.estimate` (g = d·v). "
+    print("sample: `dualnum.fgrad.sample_directions` (K = 1). JVP: `dn.jvp(loss, (params,), "
+          "(v,), batched=True)` with a fixed v. estimate: `dualnum.fgrad.estimate` (g = d·v). "
           "update: `SGD.step(g)` with a fixed g (g and −g in turn). rest: FG step − sum of "
           "parts (pytree handling, checks, and any fusion a distribution does).\n")
     print("| model | tangents | sample v | JVP | J/F | estimate | update | sum of parts | "
@@ -916,7 +916,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small models, few rounds (< 60 s)")
     ap.add_argument("--distribution", default="all",
                     help="tangent distribution(s), comma-separated, or 'all' (default): every "
-                         "entry of dualnum.fg.DISTRIBUTIONS")
+                         "entry of dualnum.fgrad.DISTRIBUTIONS")
     ap.add_argument("--models", default=",".join(MODELS), help="subset of logreg,mlp,cnn")
     ap.add_argument("--rounds", type=int, default=None,
                     help="interleaved rounds (default: 60, CNN 30; --quick 5)")
@@ -998,7 +998,7 @@ def main(argv=None):
     print(f"## Training step: forward gradient vs backprop (`{cmd}`)\n")
     print(f"- date: {date}; total run time {time.perf_counter() - start:.0f} s")
     print(f"- machine: {machine()}")
-    print(f"- {dualnum_version()}; tangent distributions offered by dualnum.fg: "
+    print(f"- {dualnum_version()}; tangent distributions offered by dualnum.fgrad: "
           f"{', '.join(distributions('all'))}")
     env = ", ".join(f"{k}={v}" for k, v in _ENV_AT_START.items() if v is not None)
     print(f"- environment (inherited by every worker): {env or 'none of'} "

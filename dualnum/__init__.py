@@ -30,7 +30,7 @@ from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_re
                           softplus)
 from .transforms import derivative, grad, hessian, hvp, jacfwd, jvp, value_and_grad
 from .custom import custom_jvp, defjvp
-from .fg import forward_gradient
+from .fgrad import forward_gradient
 from .trace import trace
 from . import array_api as _array_api  # noqa: F401  (Dual.__array_namespace__)
 
@@ -55,8 +55,12 @@ __all__ = [
 
 def __getattr__(name):
     # Subpackages load on first use, so `import dualnum` stays fast.
-    if name in ("testing", "nn", "optim", "train", "diagnostics", "data", "run"):
+    if name in ("testing", "nn", "optim", "train", "fgrad", "data", "run"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name == "diagnostics":  # the estimator statistics live in the fgrad package
+        import importlib
+
+        return importlib.import_module(".fgrad.diagnostics", __name__)
     raise AttributeError(f"module 'dualnum' has no attribute {name!r}")

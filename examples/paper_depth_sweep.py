@@ -84,7 +84,7 @@ def main(argv=None):
     if args.width < 1 or args.batch_size < 1:
         ap.error("--width and --batch-size must be positive")
     dists = [d.strip() for d in args.distribution.split(",") if d.strip()]
-    from dualnum import fg
+    from dualnum import fgrad as fg
 
     bad = [d for d in dists if d not in fg.DISTRIBUTIONS]
     if bad or not dists:

@@ -108,10 +108,6 @@ def test_theoretical_cosine_is_the_beta_mean():
 
 
 def test_outer_distribution_theory():
-    import dualnum.fg as fg
-
-    if "outer" not in fg.DISTRIBUTIONS:
-        pytest.skip("this engine has no 'outer' distribution")
     f, params = small_problem()
     stats = diag.forward_gradient_stats(f, params, rng=np.random.default_rng(4),
                                         n_directions=2, distributions="outer", samples=4000)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import dualnum as dn
-from dualnum.lowrank import LowRank
+from dualnum.fgrad.structured import LowRank
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_dense_false_returns_factored_estimate():
 
 
 def test_weighted_sum_update_matches_dense():
-    from dualnum.lowrank import WeightedSum
+    from dualnum.fgrad.structured import WeightedSum
 
     rng = np.random.default_rng(4)
     for dt in (np.float32, np.float64):

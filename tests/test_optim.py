@@ -366,44 +366,6 @@ def test_load_state_dict_errors():
         optim.Adam(p, lr=0.1, amsgrad=True).load_state_dict(sd)
 
 
-# ------------------------------------------------------------------ clipping
-def test_clip_directional():
-    np.testing.assert_array_equal(optim.clip_directional(np.array([-7.0, 0.25, 3.0]), 2.0),
-                                  [-2.0, 0.25, 2.0])
-    assert optim.clip_directional(-9.0, 1.5) == -1.5
-    for bad in (0, -1.0, math.nan):
-        with pytest.raises(ValueError, match="max_norm"):
-            optim.clip_directional(1.0, bad)
-
-
-def test_clipped_forward_gradient():
-    a = {"w": np.array([3.0, -1.0, 2.0]), "b": np.array([[0.5]])}
-    f = lambda p: np.sum(a["w"] * p["w"]) + np.sum(a["b"] * p["b"])
-    params = {"w": np.zeros(3), "b": np.zeros((1, 1))}
-    # Unclipped: the same draws and result as dn.forward_gradient.
-    v1, g1 = dn.forward_gradient(f, params, rng=np.random.default_rng(3), n_directions=4)
-    v2, g2 = optim.clipped_forward_gradient(f, params, rng=np.random.default_rng(3),
-                                            n_directions=4, max_norm=math.inf)
-    assert v1 == v2
-    for k in params:
-        np.testing.assert_allclose(g1[k], g2[k], rtol=1e-15)
-    # Clipped: g = mean_k clip(a·v_k) v_k, with v drawn as forward_gradient draws it.
-    from dualnum.fg import sample_directions
-
-    vw, vb = sample_directions(np.random.default_rng(5), [params["w"], params["b"]], 4, "normal")
-    d = vw @ a["w"] + vb.reshape(4) * 0.5
-    dc = np.clip(d, -0.3, 0.3)
-    assert np.any(np.abs(d) > 0.3)
-    _, g = optim.clipped_forward_gradient(f, params, rng=np.random.default_rng(5),
-                                          n_directions=4, max_norm=0.3)
-    np.testing.assert_allclose(g["w"], dc @ vw / 4, rtol=1e-14)
-    np.testing.assert_allclose(g["b"], np.tensordot(dc, vb, axes=1) / 4, rtol=1e-14)
-    with pytest.raises(ValueError, match="max_norm"):
-        optim.clipped_forward_gradient(f, params, rng=np.random.default_rng(5), max_norm=0)
-    with pytest.raises(TypeError, match="Generator"):
-        optim.clipped_forward_gradient(f, params, rng=0, max_norm=1.0)
-
-
 def test_training_a_model_with_adam_and_exact_gradients():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 3))

@@ -20,10 +20,10 @@ fixed seed :data:`DEFAULT_SEED` and is restarted by :func:`manual_seed`.
 """
 from . import init
 from ._random import DEFAULT_SEED, default_generator, manual_seed
-from .layers import (GELU, AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU,
-                     Sigmoid, Tanh)
+from .layers import (GELU, AvgPool2d, Conv2d, Dropout, Flatten, Linear, LocalHead, MaxPool2d,
+                     ReLU, Sigmoid, Tanh)
 from .module import Module, Sequential, functional_call
 
 __all__ = ["Module", "Sequential", "functional_call", "Linear", "Conv2d", "MaxPool2d",
-           "AvgPool2d", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "Dropout", "init",
-           "manual_seed", "default_generator", "DEFAULT_SEED"]
+           "AvgPool2d", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "Dropout", "LocalHead",
+           "init", "manual_seed", "default_generator", "DEFAULT_SEED"]

@@ -11,13 +11,14 @@ import numbers
 
 import numpy as np
 
+from ..fgrad.perturb import layer_output, local_head
 from ..ops.network import avg_pool2d, conv2d, gelu, max_pool2d, relu, sigmoid
 from . import init
 from ._random import default_generator, resolve_rng
 from .module import Module
 
 __all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "Tanh",
-           "Sigmoid", "GELU", "Dropout"]
+           "Sigmoid", "GELU", "Dropout", "LocalHead"]
 
 
 def _positive_int(value, what):
@@ -89,11 +90,14 @@ class Linear(Module):
         """
         _reset_uniform_fan_in(self.weight, self.bias, resolve_rng(rng))
 
+    #: How a weight gradient follows from the output's (activity perturbation).
+    local_product = "linear"
+
     def forward(self, x):
         y = np.matmul(x, self.weight.T)
         if self.bias is not None:
             y = y + self.bias
-        return y
+        return layer_output(self, x, y)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -134,8 +138,11 @@ class Conv2d(Module):
         """Draw fresh values with PyTorch's default initialisation."""
         _reset_uniform_fan_in(self.weight, self.bias, resolve_rng(rng))
 
+    local_product = "conv2d"
+
     def forward(self, x):
-        return conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        y = conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return layer_output(self, x, y)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -306,3 +313,57 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class LocalHead(Module):
+    """A local loss (Ren, Kornblith, Liao, Hinton, ICLR 2023): the layers between the
+    previous ``LocalHead`` (or the input) and this one form a block that forward-gradient
+    training with local losses trains by ``head``'s loss alone, and no gradient crosses
+    into earlier blocks. Layers after the last head are trained by the model's own loss.
+
+    In the main path a LocalHead is the identity: ``head`` only runs while a forward
+    gradient with local losses is estimated (``dn.forward_gradient(...,
+    local_loss=...)``, ``dn.fgrad.Estimator(local_losses=True)``), where it records the
+    head's loss for its block and passes the input on without that estimate's tangent.
+    ``head`` maps the block's output to what the loss takes, e.g. class scores; its
+    parameters are the model's, trained with its block.
+
+    ``pool=k`` feeds the head ``flatten(avg_pool2d(x, k))`` instead of ``x`` (images
+    (B, C, H, W)): the loss then depends on the block's output only through that small
+    linear map, and activity perturbation estimates the block's last convolution window
+    by window, exactly with K = C·(its pooling window) directions (see
+    :mod:`dualnum.fgrad.perturb`).
+
+    >>> import numpy as np, dualnum as dn
+    >>> net = dn.nn.Sequential(
+    ...     dn.nn.Linear(4, 16, rng=0), dn.nn.ReLU(),
+    ...     dn.nn.LocalHead(dn.nn.Linear(16, 3, rng=1)),   # the first block's classifier
+    ...     dn.nn.Linear(16, 3, rng=2))
+    >>> net(np.ones((2, 4), np.float32)).shape     # the head does not run here
+    (2, 3)
+    >>> [name for name, _ in net.named_parameters()]
+    ['0.weight', '0.bias', '2.head.weight', '2.head.bias', '3.weight', '3.bias']
+    """
+
+    def __init__(self, head, pool=None):
+        super().__init__()
+        if not isinstance(head, Module):
+            raise TypeError(f"LocalHead needs a Module as its head, got {type(head).__name__}")
+        self.head = head
+        self.pool = None if pool is None else _positive_int(pool, "pool")
+
+    def head_input(self, x):
+        """What the head reads from the block's output ``x``."""
+        if self.pool is None:
+            return x
+        if np.ndim(x) != 4:
+            raise ValueError(f"LocalHead(pool={self.pool}) pools images (B, C, H, W); the "
+                             f"block's output has shape {np.shape(x)}")
+        y = avg_pool2d(x, self.pool)
+        return np.reshape(y, (np.shape(y)[0], -1))
+
+    def forward(self, x):
+        return local_head(self, x)
+
+    def extra_repr(self):
+        return "" if self.pool is None else f"pool={self.pool}"

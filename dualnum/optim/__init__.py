@@ -1,5 +1,5 @@
-"""Optimizers (SGD, Adam, AdamW) with PyTorch's update formulas, learning-rate
-schedules, and clipping of forward gradients' directional derivatives.
+"""Optimizers (SGD, Adam, AdamW) with PyTorch's update formulas and learning-rate
+schedules.
 
 Optimizers work on pytrees of ndarrays and update them in place; gradients are passed to
 ``step``. A schedule is passed as ``lr`` and evaluated at the optimizer's step count.
@@ -13,14 +13,13 @@ Optimizers work on pytrees of ndarrays and update them in place; gradients are p
 >>> rng = np.random.default_rng(0)
 >>> first = float(loss(params))
 >>> for _ in range(100):
-...     _, g = dn.optim.clipped_forward_gradient(loss, params, rng=rng, max_norm=1.0)
+...     _, g = dn.forward_gradient(loss, params, rng=rng, clip=1.0)
 ...     opt.step(g)
 >>> bool(loss(params) < 1e-3 * first)
 True
 """
-from .clip import clip_directional, clipped_forward_gradient
 from .optimizer import SGD, Adam, AdamW, Optimizer
 from .schedules import CosineAnnealing, ExponentialDecay, Schedule, StepDecay
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Schedule", "ExponentialDecay", "StepDecay",
-           "CosineAnnealing", "clip_directional", "clipped_forward_gradient"]
+           "CosineAnnealing"]

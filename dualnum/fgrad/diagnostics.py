@@ -1,11 +1,14 @@
 r"""How good is a forward gradient? Its estimates measured against the exact gradient.
 
-For a function small enough that ``dn.grad`` (exact, by forward mode) is affordable,
-:func:`forward_gradient_stats` draws many forward-gradient estimates for several numbers
-of directions K and several direction distributions, and reports their mean cosine
-similarity to the exact gradient, their total variance (the sum over parameters of the
-per-coordinate variance) and how these compare with theory. :func:`format_table` prints
-the result.
+For a function small enough that ``dn.grad`` (exact, by forward mode) is affordable:
+
+* :func:`estimator_stats` measures every estimator (weight or activity perturbation,
+  mean or projection, with or without local losses) for several numbers of directions K:
+  cosine similarity to the exact gradient, relative error and variance, scale, per-leaf
+  cosines, with theory where it is known; :func:`format_estimator_table` prints it.
+* :func:`forward_gradient_stats` checks weight perturbation's mean estimate against the
+  theory below coordinate by coordinate (per-coordinate variances, unbiasedness
+  z-scores), for several direction distributions; :func:`format_table` prints it.
 
 Theory
 ------
@@ -62,12 +65,16 @@ import numbers
 
 import numpy as np
 
-from .core.dual import as_float_array
-from .core.pytree import flatten, unflatten
-from .transforms import grad, jvp
+from ..core.dual import as_float_array
+from ..core.pytree import flatten, unflatten
+from ..transforms import grad, jvp
+from ._checks import check_rng, positive_int, settings
+from .directions import sample_directions
+from .estimator import forward_gradient
 
 __all__ = ["forward_gradient_stats", "format_table", "theoretical_variance",
-           "theoretical_cosine", "FOURTH_MOMENTS"]
+           "theoretical_cosine", "FOURTH_MOMENTS", "estimator_stats", "format_estimator_table",
+           "theoretical_projection"]
 
 #: E[v_i⁴] of the distributions whose directions have independent components.
 FOURTH_MOMENTS = {"normal": 3.0, "rademacher": 1.0}
@@ -86,7 +93,7 @@ def theoretical_variance(gradient, distribution, n_directions=1):
     >>> dn.diagnostics.theoretical_variance(g, "rademacher", n_directions=5)
     array([3.2, 1.8])
     """
-    k = _positive_int(n_directions, "n_directions")
+    k = positive_int(n_directions, "n_directions")
     leaves, td = flatten(gradient)
     leaves = [np.asarray(x, np.float64) for x in leaves]
     total = sum(float(np.sum(x * x)) for x in leaves)
@@ -117,18 +124,12 @@ def theoretical_cosine(n_params, n_directions=1):
     >>> dn.diagnostics.theoretical_cosine(1, 3)  # one parameter: always aligned
     1.0
     """
-    n = _positive_int(n_params, "n_params")
-    k = _positive_int(n_directions, "n_directions")
+    n = positive_int(n_params, "n_params")
+    k = positive_int(n_directions, "n_directions")
     if n == 1:
         return 1.0
     return math.exp(math.lgamma((k + 1) / 2) + math.lgamma((n + k - 1) / 2)
                     - math.lgamma(k / 2) - math.lgamma((n + k) / 2))
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _as_tuple(value):
@@ -177,27 +178,21 @@ def forward_gradient_stats(f, params, *, rng, n_directions=(1, 2, 4, 8, 16),
     >>> bool(row["max_abs_z"] < 5)
     True
     """
-    from .fg import DISTRIBUTIONS, sample_directions
-
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}; "
-                        "use numpy.random.default_rng(seed)")
+    check_rng(rng)
     ks = _as_tuple(n_directions)
     if not ks:
         raise ValueError("n_directions is empty")
-    ks = tuple(_positive_int(k, "n_directions") for k in ks)
+    ks = tuple(positive_int(k, "n_directions") for k in ks)
     dists = _as_tuple(distributions)
     if not dists:
         raise ValueError("distributions is empty")
     for d in dists:
-        if d not in DISTRIBUTIONS:
-            raise ValueError(f"unknown distribution {d!r}; choose from "
-                             f"{sorted(DISTRIBUTIONS)}")
+        settings(distribution=d)
     if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 2:
         raise ValueError(f"samples must be an integer >= 2 (variances need two), got "
                          f"{samples!r}")
     samples = int(samples)
-    max_batch = _positive_int(max_batch, "max_batch")
+    max_batch = positive_int(max_batch, "max_batch")
 
     leaves, td = flatten(params)
     leaves = [as_float_array(x, "params leaf") for x in leaves]
@@ -306,4 +301,192 @@ def format_table(stats):
         rv = f"{r['relative_variance']:.4g} ({_fmt(r['relative_variance_theory'], '.4g')})"
         lines.append(f"{r['distribution']:<12} {r['n_directions']:>3}  {cos:<16}  {tv:<21}  "
                      f"{rv:<18}  {r['max_abs_z']:.2f}")
+    return "\n".join(lines)
+
+
+# ====================================================================== every estimator
+def theoretical_projection(n_params, n_directions=1):
+    """``(E[cos], E‖ĝ − ∇f‖² / ‖∇f‖²)`` of the projection estimate (``combination=
+    "projection"``) with K normal weight directions: their span is a uniformly random
+    K-dimensional subspace, so cos² ~ Beta(K/2, (n − K)/2), E[cos] = Γ((K+1)/2) Γ(n/2) /
+    (Γ(K/2) Γ((n+1)/2)), and the error is (1 − K/n)‖∇f‖²; both exact (1 and 0) once
+    K ≥ n.
+
+    >>> import dualnum as dn
+    >>> cos, err = dn.diagnostics.theoretical_projection(100, 25)
+    >>> round(cos, 3), err
+    (0.496, 0.75)
+    >>> dn.diagnostics.theoretical_projection(10, 10)
+    (1.0, 0.0)
+    """
+    n = positive_int(n_params, "n_params")
+    k = positive_int(n_directions, "n_directions")
+    if k >= n:
+        return 1.0, 0.0
+    cos = math.exp(math.lgamma((k + 1) / 2) + math.lgamma(n / 2) - math.lgamma(k / 2)
+                   - math.lgamma((n + 1) / 2))
+    return cos, 1.0 - k / n
+
+
+def _name(recipe):
+    parts = [recipe.get("perturbation", "weight")]
+    if recipe.get("perturbation", "weight") == "weight":
+        parts.append(recipe.get("distribution", "normal"))
+    parts.append(recipe.get("combination", "mean"))
+    return "-".join(parts)
+
+
+_RECIPE_KEYS = ("perturbation", "distribution", "combination", "clip")
+
+
+def estimator_stats(f, params, *, rng, estimators, n_directions=(1, 4, 16, 64), samples=20,
+                    local_loss=None, reference=None, chunk_size=None):
+    """Measure every forward-gradient estimator against the exact gradient: for each
+    recipe in ``estimators`` and each K in ``n_directions``, ``samples`` estimates by
+    ``dn.forward_gradient`` (fresh directions from ``rng`` each time).
+
+    ``f(params)`` returns the per-example losses (shape (B,); the objective is their
+    mean), which every estimator accepts; a scalar ``f`` serves weight perturbation
+    only. ``estimators`` is a list of dicts of ``dn.forward_gradient`` settings
+    (``perturbation``, ``distribution``, ``combination``, ``clip``), or a dict name ->
+    settings. ``reference`` is the exact gradient; without it ``dn.grad`` of the mean of
+    ``f`` (``chunk_size`` basis directions per pass). With ``local_loss`` (local losses)
+    the estimators target the blocks' own losses, so ``reference`` must be given.
+
+    Returns ``{"n_params", "grad_norm", "samples", "rows"}``; each row has ``estimator``,
+    ``settings``, ``n_directions``, ``cosine_mean`` and ``cosine_se`` (cosine similarity
+    to the reference), ``relative_mse`` (mean ‖ĝ − ∇f‖² / ‖∇f‖²), ``relative_variance``
+    (Σ_i Var ĝ_i / ‖∇f‖²), ``scale`` (mean ĝ·∇f / ‖∇f‖²: 1 when unbiased, K/n for a
+    random projection), ``cosine_by_leaf`` (mean cosine of each parameter leaf), and the
+    theory where one is known (weight perturbation with normal directions):
+    ``cosine_theory``, ``relative_mse_theory``. :func:`format_estimator_table` prints it.
+
+    >>> import numpy as np, dualnum as dn
+    >>> net = dn.nn.Sequential(dn.nn.Linear(3, 4, rng=0, dtype=np.float64), dn.nn.Tanh(),
+    ...                        dn.nn.Linear(4, 2, rng=1, dtype=np.float64))
+    >>> x, y = np.random.default_rng(0).standard_normal((8, 3)), np.arange(8) % 2
+    >>> per_example = dn.fgrad.losses.cross_entropy_per_example
+    >>> f = lambda p: per_example(dn.nn.functional_call(net, p, x), y)
+    >>> stats = dn.diagnostics.estimator_stats(
+    ...     f, dict(net.named_parameters()), rng=np.random.default_rng(0), samples=10,
+    ...     n_directions=(1, 4), estimators=[
+    ...         {"perturbation": "weight"},
+    ...         {"perturbation": "activity", "combination": "projection"}])
+    >>> [(r["estimator"], r["n_directions"]) for r in stats["rows"]]
+    [('weight-normal-mean', 1), ('weight-normal-mean', 4), ('activity-projection', 1),
+     ('activity-projection', 4)]
+    >>> round(stats["rows"][-1]["cosine_mean"], 6)  # widths 4 and 2 <= K: exact
+    1.0
+    """
+    check_rng(rng)
+    if isinstance(estimators, dict):
+        named = list(estimators.items())
+    else:
+        named = [(_name(dict(r)), dict(r)) for r in estimators]
+    if not named:
+        raise ValueError("estimators is empty")
+    for name, recipe in named:
+        unknown = set(recipe) - set(_RECIPE_KEYS)
+        if unknown:
+            raise ValueError(f"estimator {name!r}: unknown settings {sorted(unknown)}; "
+                             f"known: {', '.join(_RECIPE_KEYS)}")
+        settings(**recipe)
+    ks = tuple(positive_int(k, "n_directions") for k in _as_tuple(n_directions))
+    if not ks:
+        raise ValueError("n_directions is empty")
+    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 2:
+        raise ValueError(f"samples must be an integer >= 2 (variances need two), got "
+                         f"{samples!r}")
+    samples = int(samples)
+    leaves, td = flatten(params)
+    leaves = [as_float_array(x, "params leaf") for x in leaves]
+    tree = unflatten(td, leaves)
+    if reference is None:
+        if local_loss is not None:
+            raise ValueError("with local_loss the estimators target the blocks' own losses, "
+                             "which dn.grad does not see: pass reference= (e.g. an "
+                             "activity-projection estimate with K at least every width)")
+
+        def mean_f(p):
+            v = f(p)
+            return np.mean(v) if np.ndim(v) else v
+
+        reference = grad(mean_f, chunk_size=chunk_size)(tree)
+    ref = [np.asarray(x, np.float64).ravel() for x in flatten(reference)[0]]
+    if [r.size for r in ref] != [x.size for x in leaves]:
+        raise ValueError("reference does not have the structure and shapes of params")
+    gvec = np.concatenate(ref)
+    n = gvec.size
+    gnorm2 = float(gvec @ gvec)
+    rows = []
+    for name, recipe in named:
+        per_example = recipe.get("perturbation", "weight") == "activity"
+
+        def objective(p):
+            v = f(p)
+            return v if per_example or np.ndim(v) == 0 else np.mean(v)
+
+        for k in ks:
+            est = np.empty((samples, n))
+            for i in range(samples):
+                _, g = forward_gradient(objective, tree, rng=rng, n_directions=k,
+                                        local_loss=local_loss, **recipe)
+                est[i] = np.concatenate([np.asarray(x, np.float64).ravel()
+                                         for x in flatten(g)[0]])
+            rows.append(_estimator_row(name, recipe, k, est, gvec, gnorm2, ref))
+    return {"n_params": n, "grad_norm": math.sqrt(gnorm2), "samples": samples, "rows": rows}
+
+
+def _estimator_row(name, recipe, k, est, gvec, gnorm2, ref):
+    s, n = est.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = est @ gvec / (np.linalg.norm(est, axis=1) * math.sqrt(gnorm2))
+        by_leaf, start = [], 0
+        for r in ref:
+            part = est[:, start:start + r.size]
+            c = part @ r / (np.linalg.norm(part, axis=1) * np.linalg.norm(r))
+            by_leaf.append(float(np.nanmean(c)) if np.isfinite(c).any() else math.nan)
+            start += r.size
+    err = est - gvec
+    cos_t = mse_t = None
+    if recipe.get("perturbation", "weight") == "weight" and \
+            recipe.get("distribution", "normal") == "normal" and recipe.get("clip") is None:
+        if recipe.get("combination", "mean") == "projection":
+            cos_t, mse_t = theoretical_projection(n, k)
+        else:
+            cos_t, mse_t = theoretical_cosine(n, k), (n + 1) / k
+    return {
+        "estimator": name, "settings": dict(recipe), "n_directions": k, "samples": s,
+        "cosine_mean": float(np.mean(cos)),
+        "cosine_se": float(np.std(cos, ddof=1) / math.sqrt(s)),
+        "relative_mse": float(np.mean(np.sum(err * err, axis=1)) / gnorm2),
+        "relative_variance": float(np.sum(np.var(est, axis=0, ddof=1)) / gnorm2),
+        "scale": float(np.mean(est @ gvec) / gnorm2),
+        "cosine_by_leaf": by_leaf,
+        "cosine_theory": cos_t, "relative_mse_theory": mse_t,
+    }
+
+
+def format_estimator_table(stats):
+    """The rows of :func:`estimator_stats` as a text table, theory in parentheses.
+
+    >>> import numpy as np, dualnum as dn
+    >>> stats = dn.diagnostics.estimator_stats(
+    ...     lambda w: np.sum(w ** 2), np.arange(4.0), rng=np.random.default_rng(0),
+    ...     n_directions=(2, 4), samples=5, estimators=[{"combination": "projection"}])
+    >>> print(dn.diagnostics.format_estimator_table(stats))  # doctest: +ELLIPSIS
+    n = 4 parameters, |∇f| = 7.483, 5 samples per row
+    estimator                      K  cosine (theory)    rel. MSE (theory)     scale
+    weight-normal-projection       2  ...
+    weight-normal-projection       4  1.0000 (1.0000)    ...e-30 (0)         1.000
+    """
+    lines = [f"n = {stats['n_params']} parameters, |∇f| = {stats['grad_norm']:.4g}, "
+             f"{stats['samples']} samples per row",
+             f"{'estimator':<28} {'K':>3}  {'cosine (theory)':<17}  {'rel. MSE (theory)':<20}"
+             f"  scale"]
+    for r in stats["rows"]:
+        cos = f"{r['cosine_mean']:.4f} ({_fmt(r['cosine_theory'], '.4f')})"
+        mse = f"{r['relative_mse']:.4g} ({_fmt(r['relative_mse_theory'], '.4g')})"
+        lines.append(f"{r['estimator']:<28} {r['n_directions']:>3}  {cos:<17}  {mse:<20}  "
+                     f"{r['scale']:.3f}")
     return "\n".join(lines)
