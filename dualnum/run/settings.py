@@ -9,8 +9,11 @@ the code that reads it.
 
 >>> from dualnum.run.settings import resolve
 >>> cfg = resolve({"data": "mnist", "optimizer": "adam"})
->>> cfg["lr"], cfg["directions"], cfg["distribution"], cfg["eval_every"]
-(0.001, 64, 'outer', 500)
+>>> cfg["estimator"], cfg["lr"], cfg["directions"], cfg["distribution"], cfg["eval_every"]
+('activity', 0.003, 64, 'normal', 500)
+>>> cfg = resolve({"data": "mnist", "estimator": "weight"})
+>>> cfg["optimizer"], cfg["lr"], cfg["directions"], cfg["distribution"]
+('sgd', 0.005, 64, 'outer')
 >>> resolve({"momentum": 5})
 Traceback (most recent call last):
 ...

@@ -6,7 +6,7 @@ over :class:`Run`; so is any other front end (a distributed one, a notebook).
 >>> out = tempfile.mkdtemp() + "/run"
 >>> summary = dn.run.Run({"data": "blobs", "steps": 30, "out": out}).train()
 >>> summary["steps"], summary["config"]["optimizer"], summary["test_accuracy"] > 0.9
-(30, 'sgd', True)
+(30, 'adam', True)
 >>> dn.run.Run({"data": "blobs", "steps": 30, "out": out}).train()
 Traceback (most recent call last):
 ...
