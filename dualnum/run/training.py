@@ -513,6 +513,7 @@ class Run:
                                  else None),
             "resumed_from": self.start if self.resume else None,
             "parameters": count_parameters(self.model),
+            **self._summary_extra(),
             "config": cfg,
             "version": __version__,
             "numpy": np.__version__,
@@ -541,6 +542,10 @@ class Run:
                            + (", loss.png, accuracy.png" if "plots" in summary["files"]
                               else ""))
         return _finite_or_none(summary)
+
+    def _summary_extra(self):
+        """Entries a front end adds to the summary (a distributed run: its workers)."""
+        return {}
 
     # ================================================================ signals
     @contextlib.contextmanager
