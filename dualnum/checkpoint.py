@@ -114,7 +114,8 @@ def _open(path):
     if not os.path.exists(path):
         raise CheckpointError(f"no checkpoint at {path}")
     if os.path.isdir(path):
-        raise CheckpointError(f"{path} is a directory, not a checkpoint file")
+        raise CheckpointError(f"{path} is a directory without a checkpoint.npz; name a "
+                              f"run directory or its checkpoint file")
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):

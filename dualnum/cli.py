@@ -74,6 +74,8 @@ def _add_setting(group, s):
     kw = dict(type=_type(s), metavar=s.metavar or s.name.upper())
     if s.kind == "choice":
         kw = dict(choices=s.options())
+    elif s.kind == "bool":
+        kw["metavar"] = "{yes,no}"
     default = s.describe_default()
     kw["help"] = s.help + (f" (default: {default})" if default is not None else "")
     group.add_argument(s.flag, **kw)

@@ -21,7 +21,6 @@ estimate ``mean_k (∇f·v_k) v_k``, so plain SGD does ``θ ← θ − η · d �
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from .core.pytree import flatten, unflatten
 from .data.batching import Batches, batches
 from .nn.module import Module, functional_call
 from .optim import Optimizer
-from .fg import forward_gradient
+from .fgrad import Estimator
 from .transforms import grad
 
 __all__ = ["fit", "evaluate", "batches", "Batches", "FitResult", "NonFiniteLossError",
@@ -202,16 +201,6 @@ def evaluate(model, loss_fn, data, *, params=None, batch_size=1024):
 
 
 # ===================================================================== gradient steps
-def _check_clip(clip):
-    if clip is None:
-        return None
-    if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or math.isnan(clip) \
-            or clip <= 0:
-        raise ValueError(f"clip must be a positive number (or None for no clipping), got "
-                         f"{clip!r}")
-    return float(clip)
-
-
 @dataclass(frozen=True)
 class Problem:
     """What a gradient estimator gets for one step: ``loss(leaves)`` is the training loss
@@ -249,55 +238,23 @@ class GradientEstimator:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class ForwardGradient(GradientEstimator):
+class ForwardGradient(Estimator):
     """The forward gradient of Baydin et al. (2022): ``mean_k (∇f·v_k) v_k`` over
     ``n_directions`` random directions from ``distribution``, in one batched forward pass
     or in passes of ``chunk_size`` directions, each ``∇f·v_k`` clipped to ``[-clip,
-    clip]`` when ``clip`` is set.
+    clip]`` when ``clip`` is set: ``dn.fgrad.Estimator`` with weight perturbation, the
+    mean, and no local losses.
 
     >>> import dualnum as dn
-    >>> dn.train.ForwardGradient(16, "rademacher").settings()
-    {'gradient': 'forward', 'directions': 16, 'distribution': 'rademacher', 'chunk_size': None, 'clip': None}
+    >>> s = dn.train.ForwardGradient(16, "rademacher").settings()
+    >>> s["estimator"], s["directions"], s["distribution"], s["combination"]
+    ('weight', 16, 'rademacher', 'mean')
     """
 
-    n_directions: int = 1
-    distribution: str = "normal"
-    chunk_size: int | None = None
-    clip: float | None = None
-    name = "forward"
-
-    def __post_init__(self):
-        from .fg import DISTRIBUTIONS
-
-        positive_int(self.n_directions, "n_directions")
-        if self.distribution not in DISTRIBUTIONS:
-            raise ValueError(f"unknown distribution {self.distribution!r}; choose from "
-                             f"{sorted(DISTRIBUTIONS)}")
-        if self.chunk_size is not None:
-            positive_int(self.chunk_size, "chunk_size")
-        object.__setattr__(self, "clip", _check_clip(self.clip))
-
-    def settings(self):
-        return {"gradient": self.name, "directions": self.n_directions,
-                "distribution": self.distribution, "chunk_size": self.chunk_size,
-                "clip": self.clip}
-
-    def __call__(self, problem, rng):
-        f, leaves, k, chunk = problem.loss, problem.leaves, self.n_directions, self.chunk_size
-        kw = dict(distribution=self.distribution, clip=self.clip)
-        if chunk is None or chunk >= k:
-            # One pass. Factored estimates ("outer") stay factored: the optimizer applies
-            # them fused when it can and densifies them otherwise.
-            return forward_gradient(f, leaves, rng=rng, n_directions=k, dense=False, **kw)
-        total = None
-        for start in range(0, k, chunk):
-            kc = min(chunk, k - start)
-            value, g = forward_gradient(f, leaves, rng=rng, n_directions=kc, **kw)
-            w = kc / k
-            total = [w * gi for gi in g] if total is None else \
-                [t + w * gi for t, gi in zip(total, g)]
-        return value, [t.astype(x.dtype, copy=False) for t, x in zip(total, leaves)]
+    def __init__(self, n_directions=1, distribution="normal", chunk_size=None, clip=None):
+        super().__init__(perturbation="weight", n_directions=n_directions,
+                         distribution=distribution, combination="mean", local_losses=False,
+                         clip=clip, chunk_size=chunk_size)
 
 
 @dataclass(frozen=True)
@@ -336,7 +293,7 @@ class ExactGradient(GradientEstimator):
 
 
 def _estimator(gradient, n_directions, distribution, chunk_size, clip):
-    if isinstance(gradient, GradientEstimator):
+    if isinstance(gradient, (GradientEstimator, Estimator)):
         return gradient
     if gradient == "forward":
         return ForwardGradient(n_directions, distribution, chunk_size, clip)
@@ -530,7 +487,7 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
                     f"training loss is {loss} at step {step} (of {steps}); {why}. Lower the "
                     f"learning rate (now {lr:g})"
                     + (", or clip the directional derivatives with clip=..."
-                       if isinstance(estimator, ForwardGradient) and estimator.clip is None
+                       if isinstance(estimator, Estimator) and estimator.clip is None
                        else ""),
                     step=step, loss=loss, result=result(step - 1))
             optimizer.step(unflatten(td, g))

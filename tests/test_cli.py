@@ -112,8 +112,10 @@ def test_exact_gradients_and_idx_data(tmp_path, capsys):
 
 
 # ===================================================================== resume
-@pytest.mark.parametrize("extra", [[], ["--optimizer", "adam"], ["--momentum", "0.9"],
-                                   ["--distribution", "outer", "--lr-decay", "0.01"]])
+@pytest.mark.parametrize("extra", [[], ["--optimizer", "sgd"],
+                                   ["--optimizer", "sgd", "--momentum", "0.9"],
+                                   ["--estimator", "weight", "--distribution", "outer",
+                                    "--lr-decay", "0.01"]])
 def test_resume_is_bit_identical(tmp_path, capsys, extra):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run(capsys, "train", *FAST, *extra, "--steps", 24, "--out", a)[0] == 0

@@ -20,11 +20,13 @@ One entry point, :func:`forward_gradient` (``dn.forward_gradient``), and its obj
 >>> g
 array([2., 2.])
 """
-from ._checks import COMBINATIONS, PERTURBATIONS
+from ._checks import (ACTIVITY_DISTRIBUTIONS, COMBINATIONS, PERTURBATIONS,
+                      WEIGHT_DISTRIBUTIONS)
 from .combine import estimate
 from .directions import DISTRIBUTIONS, sample_directions
 from .estimator import Estimator, forward_gradient
 from .structured import LowRank, WeightedSum
 
 __all__ = ["forward_gradient", "Estimator", "PERTURBATIONS", "COMBINATIONS", "DISTRIBUTIONS",
+           "WEIGHT_DISTRIBUTIONS", "ACTIVITY_DISTRIBUTIONS",
            "sample_directions", "estimate", "LowRank", "WeightedSum"]

@@ -139,7 +139,7 @@ class Estimator:
     >>> exact = dn.grad(lambda p: dn.cross_entropy(apply(p, x), y))(params)
     >>> all(np.allclose(grads[k], exact[k], atol=1e-6) for k in params)  # widths 8, 3 <= K
     True
-    >>> est.describe()["perturbation"], est.describe()["directions"]
+    >>> est.describe()["estimator"], est.describe()["directions"]
     ('activity', 8)
     """
 
@@ -158,7 +158,7 @@ class Estimator:
         self._plans = {}
 
     #: Recipe keys (as :meth:`describe` writes them) -> constructor arguments.
-    _KEYS = {"perturbation": "perturbation", "directions": "n_directions",
+    _KEYS = {"estimator": "perturbation", "perturbation": "perturbation", "directions": "n_directions",
              "n_directions": "n_directions", "distribution": "distribution",
              "combination": "combination", "local_losses": "local_losses", "clip": "clip",
              "chunk_size": "chunk_size"}
@@ -181,7 +181,7 @@ class Estimator:
                 continue
             if key not in cls._KEYS:
                 raise ValueError(f"unknown forward-gradient recipe key {key!r}; known: "
-                                 f"{', '.join(sorted(set(cls._KEYS) - {'n_directions'}))}")
+                                 f"{', '.join(sorted(set(cls._KEYS) - {'n_directions', 'perturbation'}))}")
             kwargs[cls._KEYS[key]] = value
         return cls(**kwargs)
 
@@ -193,15 +193,20 @@ class Estimator:
     def n_directions(self):
         return self._s["n_directions"]
 
+    @property
+    def clip(self):
+        return self._s["clip"]
+
     def describe(self):
-        """Every setting that defines the estimate, with the papers it follows."""
+        """Every setting that defines the estimate, with the papers it follows, under the
+        names of ``dualnum train``'s settings (``estimator`` is the perturbation)."""
         s = self._s
         refs = [REFERENCES[s["perturbation"]]]
         if s["combination"] == "projection":
             refs.append(REFERENCES["projection"])
         if self.local_losses and s["perturbation"] == "weight":
             refs.append(REFERENCES["activity"])
-        return {"gradient": "forward", "perturbation": s["perturbation"],
+        return {"gradient": "forward", "estimator": s["perturbation"],
                 "directions": s["n_directions"], "distribution": s["distribution"],
                 "combination": s["combination"], "local_losses": self.local_losses,
                 "clip": s["clip"], "chunk_size": s["chunk_size"], "references": refs}
@@ -296,5 +301,7 @@ class Estimator:
 
     def __repr__(self):
         d = self.describe()
-        keys = ("perturbation", "directions", "distribution", "combination", "local_losses")
-        return "Estimator(" + ", ".join(f"{k}={d[k]!r}" for k in keys) + ")"
+        args = (("perturbation", "estimator"), ("n_directions", "directions"),
+                ("distribution", "distribution"), ("combination", "combination"),
+                ("local_losses", "local_losses"))
+        return "Estimator(" + ", ".join(f"{a}={d[k]!r}" for a, k in args) + ")"

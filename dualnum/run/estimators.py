@@ -10,14 +10,17 @@ ExactGradient(chunk_size=512)
 """
 from __future__ import annotations
 
-from ..train import ExactGradient, ForwardGradient
+from ..fgrad import Estimator
+from ..train import ExactGradient
 
 __all__ = ["ESTIMATORS", "build"]
 
 #: gradient name -> builder(config) of the estimator.
 ESTIMATORS = {
-    "forward": lambda cfg: ForwardGradient(cfg["directions"], cfg["distribution"],
-                                           cfg["chunk_size"], cfg["clip"]),
+    "forward": lambda cfg: Estimator(
+        perturbation=cfg["estimator"], n_directions=cfg["directions"],
+        distribution=cfg["distribution"], combination=cfg["combination"],
+        local_losses=cfg["local_losses"], clip=cfg["clip"], chunk_size=cfg["chunk_size"]),
     "exact": lambda cfg: ExactGradient(cfg["chunk_size"]),
 }
 

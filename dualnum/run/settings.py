@@ -22,23 +22,48 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._checks import argument
 
 __all__ = ["Setting", "SETTINGS", "DEFAULTS", "TRAJECTORY", "SettingError", "resolve",
            "check", "EXACT_CHUNK", "by_name"]
 
-#: Per-dataset defaults of the settings that depend on the data (``lr`` by optimizer).
+#: Per-dataset defaults of the settings that depend on the data. ``adam_lr``/``sgd_lr``
+#: are the learning rates of the default recipe (:data:`RECIPES`); ``weight`` holds those
+#: of the paper's weight perturbation, whose estimates are noisier and need smaller
+#: steps (``python bench/quality.py`` measured both; bench/QUALITY.md).
 DEFAULTS = {
-    "digits": dict(model="mlp", hidden=64, steps=3000, batch_size=64, optimizer="sgd",
-                   sgd_lr=0.02, adam_lr=0.003, directions=16, distribution="rademacher"),
-    "mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, optimizer="sgd",
-                  sgd_lr=0.005, adam_lr=0.001, directions=64, distribution="outer"),
-    "fashion-mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, optimizer="sgd",
-                          sgd_lr=0.005, adam_lr=0.001, directions=64, distribution="outer"),
-    "spirals": dict(model="mlp", hidden=64, steps=6000, batch_size=64, optimizer="adam",
-                    sgd_lr=0.05, adam_lr=0.01, directions=16, distribution="rademacher"),
-    "blobs": dict(model="mlp", hidden=64, steps=500, batch_size=64, optimizer="sgd",
-                  sgd_lr=0.02, adam_lr=0.01, directions=16, distribution="rademacher"),
+    "digits": dict(model="mlp", hidden=64, steps=3000, batch_size=64, adam_lr=0.001,
+                   sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.02, adam_lr=0.003,
+                                           directions=16, distribution="rademacher")),
+    "mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, adam_lr=0.003,
+                  sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.005, adam_lr=0.001,
+                                          directions=64, distribution="outer")),
+    "fashion-mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, adam_lr=0.003,
+                          sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.005,
+                                                  adam_lr=0.001, directions=64,
+                                                  distribution="outer")),
+    "spirals": dict(model="mlp", hidden=64, steps=6000, batch_size=64, adam_lr=0.01,
+                    sgd_lr=0.1, weight=dict(optimizer="adam", sgd_lr=0.05, adam_lr=0.01,
+                                            directions=16, distribution="rademacher")),
+    "blobs": dict(model="mlp", hidden=64, steps=500, batch_size=64, adam_lr=0.01,
+                  sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.02, adam_lr=0.01,
+                                          directions=16, distribution="rademacher")),
+}
+#: The default forward-gradient recipe of each model (bench/QUALITY.md): activity
+#: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025). For the mlp
+#: and logreg, K directions per layer at least as many as the layer is wide make the
+#: projection the exact activity gradient; the cnn's activations are too wide for that,
+#: so each of its blocks trains by a local head (local losses), whose 2×2 pooling
+#: windows K = 64 covers.
+RECIPES = {
+    "logreg": dict(estimator="activity", combination="projection", local_losses=False,
+                   directions=64, optimizer="adam"),
+    "mlp": dict(estimator="activity", combination="projection", local_losses=False,
+                directions="hidden", optimizer="adam"),
+    "cnn": dict(estimator="activity", combination="projection", local_losses=True,
+                directions=64, optimizer="adam"),
 }
 #: Directions per pass of ``--gradient exact`` when ``chunk_size`` is not given.
 EXACT_CHUNK = 512
@@ -56,7 +81,7 @@ class SettingError(ValueError):
 @dataclass(frozen=True)
 class Setting:
     """One setting: ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"path"``;
-    ``low``/``high`` bound numbers (``high_open``: the upper bound itself is
+    ``"bool"`` (flags take yes/no); ``low``/``high`` bound numbers (``high_open``: the upper bound itself is
     excluded); ``optional`` allows None; ``trajectory`` marks settings that change the
     training trajectory (resuming with another value no longer matches an uninterrupted
     run)."""
@@ -129,6 +154,10 @@ class Setting:
                 raise SettingError(f"must be {self._bounds()}, got {value:g}"
                                    + (f" ({self.hint})" if self.hint else ""))
             return value
+        if self.kind == "bool":
+            if not isinstance(value, (bool, np.bool_)):
+                raise SettingError(f"must be true or false, got {value!r}")
+            return bool(value)
         if self.kind == "choice":
             options = self.options()
             if value not in options:
@@ -154,6 +183,10 @@ class Setting:
                 value = float(text)
             except ValueError:
                 raise SettingError(f"{text[:40]!r} is not a number") from None
+        elif self.kind == "bool":
+            value = _BOOLS.get(text.strip().lower())
+            if value is None:
+                raise SettingError(f"{text[:40]!r} is not yes or no")
         else:
             value = text
         return self.check(value)
@@ -166,6 +199,8 @@ class Setting:
             return self.default.__doc__
         if self.default is None:
             return None
+        if isinstance(self.default, bool):
+            return "yes" if self.default else "no"
         return f"{self.default:,}" if isinstance(self.default, int) else str(self.default)
 
 
@@ -192,9 +227,21 @@ def _models():
 
 
 def _distributions():
-    from ..fg import DISTRIBUTIONS
+    from ..fgrad import WEIGHT_DISTRIBUTIONS
 
-    return sorted(DISTRIBUTIONS)
+    return WEIGHT_DISTRIBUTIONS
+
+
+def _estimators():
+    from ..fgrad import PERTURBATIONS
+
+    return PERTURBATIONS
+
+
+def _combinations():
+    from ..fgrad import COMBINATIONS
+
+    return COMBINATIONS
 
 
 def _gradients():
@@ -203,15 +250,68 @@ def _gradients():
     return tuple(ESTIMATORS)
 
 
+def _weight(cfg):
+    """Whether the run uses the paper's weight perturbation (its own defaults)."""
+    return cfg["gradient"] == "forward" and cfg["estimator"] == "weight"
+
+
+def _default_estimator(cfg):
+    return RECIPES[cfg["model"]]["estimator"]
+
+
+_default_estimator.__doc__ = "; ".join(
+    f"{v} for --model {m}" for m, v in
+    ((m, RECIPES[m]["estimator"]) for m in RECIPES))
+
+
+def _default_combination(cfg):
+    """projection; mean with --estimator weight"""
+    return "mean" if _weight(cfg) else RECIPES[cfg["model"]]["combination"]
+
+
+def _default_local_losses(cfg):
+    """yes for --model cnn; no otherwise, and with --estimator weight"""
+    if cfg["gradient"] != "forward" or _weight(cfg):
+        return False
+    return RECIPES[cfg["model"]]["local_losses"]
+
+
+def _default_directions(cfg):
+    """with activity perturbation: the hidden width (at least 64) for the mlp, 64 for the
+    logreg and cnn; with --estimator weight: 16 for digits, spirals, blobs; 64 for mnist,
+    fashion-mnist"""
+    if _weight(cfg):
+        return DEFAULTS[cfg["data"]]["weight"]["directions"]
+    k = RECIPES[cfg["model"]]["directions"]
+    return max(cfg["hidden"], 64) if k == "hidden" else k
+
+
+def _default_distribution(cfg):
+    """normal; with --estimator weight: rademacher for digits, spirals, blobs; outer for
+    mnist, fashion-mnist"""
+    return DEFAULTS[cfg["data"]]["weight"]["distribution"] if _weight(cfg) else "normal"
+
+
+def _default_optimizer(cfg):
+    """adam; with --estimator weight: sgd (adam for spirals)"""
+    if _weight(cfg):
+        return DEFAULTS[cfg["data"]]["weight"]["optimizer"]
+    return RECIPES[cfg["model"]]["optimizer"]
+
+
 def _default_lr(cfg):
-    return DEFAULTS[cfg["data"]][f"{cfg['optimizer']}_lr"]
+    table = DEFAULTS[cfg["data"]]
+    if _weight(cfg):
+        table = table["weight"]
+    return table[f"{cfg['optimizer']}_lr"]
 
 
 def _lr_doc():
     by = {}
     for data, d in DEFAULTS.items():
-        by.setdefault(f"{d['sgd_lr']:g} with sgd, {d['adam_lr']:g} with adam", []).append(data)
-    return "; ".join(f"{v} for {', '.join(ds)}" for v, ds in by.items())
+        by.setdefault(f"{d['adam_lr']:g} with adam, {d['sgd_lr']:g} with sgd", []).append(data)
+    return ("; ".join(f"{v} for {', '.join(ds)}" for v, ds in by.items())
+            + "; smaller with --estimator weight")
 
 
 _default_lr.__doc__ = _lr_doc()
@@ -227,6 +327,8 @@ def _default_chunk(cfg):
     return EXACT_CHUNK if cfg["gradient"] == "exact" else None
 
 
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False,
+          "1": True, "0": False}
 _MAX_STEPS = 10**9
 _DATA, _OPT, _RUN = "data", "model and optimisation", "run"
 _CLUSTER = "distributed training"
@@ -244,8 +346,29 @@ SETTINGS = (
             hint="a billion steps is days of training"),
     Setting("batch_size", "int", "examples per step", _OPT, _BY_DATA, low=1, high=1 << 20,
             metavar="B", trajectory=True),
-    Setting("optimizer", "choice", "optimizer", _OPT, _BY_DATA, choices=("sgd", "adam"),
+    Setting("gradient", "choice", "forward gradients or exact forward-mode gradients",
+            _OPT, "forward", choices=_gradients, trajectory=True),
+    Setting("estimator", "choice", "forward-gradient estimator: weight perturbation "
+            "(Baydin et al. 2022) or activity perturbation (Ren et al. 2023)", _OPT,
+            _default_estimator, choices=_estimators, trajectory=True),
+    Setting("directions", "int", "random directions per forward-gradient step (per "
+            "layer with --estimator activity)", _OPT, _default_directions, low=1,
+            high=1 << 16, metavar="K", trajectory=True),
+    Setting("distribution", "choice", "distribution of the directions (outer: weight "
+            "perturbation only)", _OPT, _default_distribution, choices=_distributions,
             trajectory=True),
+    Setting("combination", "choice", "how the K directional derivatives combine: their "
+            "mean (Baydin et al.) or the projection onto the directions' span (Flügel et al. "
+            "2025)", _OPT, _default_combination, choices=_combinations, trajectory=True),
+    Setting("local_losses", "bool", "train each block by a local head and its own loss "
+            "(Ren et al. 2023); the model gets the heads", _OPT, _default_local_losses,
+            trajectory=True),
+    Setting("clip", "float", "clip each directional derivative to [-CLIP, CLIP] (none by "
+            "default)", _OPT, None, low=0, positive=True, optional=True, trajectory=True),
+    Setting("chunk_size", "int", "directions per forward pass (weight perturbation)", _OPT,
+            _default_chunk, low=1, high=1 << 16, optional=True, trajectory=True),
+    Setting("optimizer", "choice", "optimizer", _OPT, _default_optimizer,
+            choices=("sgd", "adam"), trajectory=True),
     Setting("lr", "float", "learning rate", _OPT, _default_lr, low=0, positive=True,
             trajectory=True),
     Setting("lr_decay", "float", "exponential decay: lr * exp(-K * step); 0 keeps it "
@@ -253,16 +376,6 @@ SETTINGS = (
     Setting("momentum", "float", "SGD momentum", _OPT, 0.0, low=0, high=1, high_open=True,
             trajectory=True, hint="0.9 is typical"),
     Setting("weight_decay", "float", "L2 weight decay", _OPT, 0.0, low=0, trajectory=True),
-    Setting("gradient", "choice", "forward gradients or exact forward-mode gradients",
-            _OPT, "forward", choices=_gradients, trajectory=True),
-    Setting("directions", "int", "random directions per forward-gradient step", _OPT,
-            _BY_DATA, low=1, high=1 << 16, metavar="K", trajectory=True),
-    Setting("distribution", "choice", "distribution of the directions", _OPT, _BY_DATA,
-            choices=_distributions, trajectory=True),
-    Setting("clip", "float", "clip each directional derivative to [-CLIP, CLIP] (none by "
-            "default)", _OPT, None, low=0, positive=True, optional=True, trajectory=True),
-    Setting("chunk_size", "int", "directions per forward pass", _OPT, _default_chunk, low=1,
-            high=1 << 16, optional=True, trajectory=True),
     Setting("seed", "int", "seed of initialisation, directions and shuffling", _OPT, 0,
             low=0, high=2**63 - 1, trajectory=True),
     Setting("out", "path", "run directory (see 'Run directories' below)", _RUN, None,
@@ -323,6 +436,10 @@ def resolve(given, base=None, *, where=None):
     that involve several settings applied. Raises :class:`SettingError`."""
     given = check(given)
     base = check(base or {}, where=where or "the base config")
+    if base.get("gradient") == "forward" and "estimator" not in base:
+        # A checkpoint from before the estimator settings: it trained by weight
+        # perturbation, and continuing it must not switch recipes.
+        base = dict(base, estimator="weight", combination="mean", local_losses=False)
     cfg = {}
     for s in SETTINGS:
         if s.name in given:
@@ -339,6 +456,18 @@ def resolve(given, base=None, *, where=None):
         raise SettingError(f"{argument('clip')} limits forward gradients' directional "
                            f"derivatives; it does not apply to {argument('gradient')} exact",
                            "clip")
+    if cfg["gradient"] == "forward" and cfg["estimator"] == "activity":
+        from ..fgrad import ACTIVITY_DISTRIBUTIONS
+
+        if cfg["distribution"] not in ACTIVITY_DISTRIBUTIONS:
+            raise SettingError(f"{argument('distribution')} {cfg['distribution']} draws "
+                               f"rank-one weight directions; {argument('estimator')} "
+                               f"activity takes {' or '.join(ACTIVITY_DISTRIBUTIONS)}",
+                               "distribution")
+        if cfg["chunk_size"] is not None:
+            raise SettingError(f"{argument('chunk_size')} splits weight-perturbation "
+                               f"directions into passes; {argument('estimator')} activity "
+                               f"draws each layer's directions in one pass", "chunk_size")
     if cfg["optimizer"] != "sgd" and cfg["momentum"]:
         raise SettingError(f"{argument('momentum')} applies to {argument('optimizer')} sgd "
                            f"only", "momentum")

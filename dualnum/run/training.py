@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import checkpoint as ckpt_mod
 from .._checks import argument
+from ..ops.network import cross_entropy
 from ..train import NonFiniteLossError, StopTraining, evaluate, fit
 from . import estimators as estimators_mod
 from .directory import FINISHED, RunDirectory, RunDirectoryError, latest
@@ -106,6 +107,20 @@ def _seeds(seed):
     return np.random.default_rng(init), np.random.default_rng(directions)
 
 
+def _describe_forward(est):
+    """'forward gradients (activity perturbation, 64 normal directions per layer,
+    projection, local losses)' for a config or an estimator's settings."""
+    kind = est.get("estimator", "weight")
+    parts = [f"{kind} perturbation",
+             f"{est['directions']} {est['distribution']} directions"
+             + (" per layer" if kind == "activity" else "")]
+    if est.get("combination", "mean") != "mean":
+        parts.append(est["combination"])
+    if est.get("local_losses"):
+        parts.append("local losses")
+    return f"forward gradients ({', '.join(parts)})"
+
+
 def _make_optimizer(cfg, params):
     from .. import optim
 
@@ -122,8 +137,10 @@ def _build_model(cfg, ds, rng, error=RunError):
     from ..models import build_model
 
     try:
+        # Local losses need a head after each block (dualnum.models); the heads are
+        # drawn after the network's own weights, which are the same either way.
         return build_model(cfg["model"], ds.input_shape, ds.n_classes, hidden=cfg["hidden"],
-                           rng=rng)
+                           rng=rng, local_heads=bool(cfg.get("local_losses")))
     except ValueError as e:
         raise error(str(e)) from None
 
@@ -296,7 +313,10 @@ class Run:
         if self.estimator is None:
             self.estimator = estimators_mod.build(cfg)
         else:
-            cfg.update(self.estimator.settings())
+            # The estimator's settings that are run settings; the rest (the papers it
+            # follows) goes to the summary beside the config.
+            cfg.update({k: v for k, v in self.estimator.settings().items()
+                        if k in cfg})
         self.config = cfg
         self.reporter.note(f"run directory: {d.path}"
                            + (" (continuing it)" if self.resume else ""))
@@ -393,8 +413,8 @@ class Run:
                                        stage=fresh and bool(d.existing()))
         est = self.estimator.settings()
         how = ("exact forward-mode gradients" if est["gradient"] == "exact" else
-               f"forward gradients ({est['directions']} {est['distribution']} directions)"
-               if est["gradient"] == "forward" else f"the {est['gradient']} estimator")
+               _describe_forward(est) if est["gradient"] == "forward"
+               else f"the {est['gradient']} estimator")
         from .. import __version__
 
         rep.note(f"dualnum {__version__}: training {cfg['model']} ({self.n_parameters:,} "
@@ -515,6 +535,7 @@ class Run:
             "parameters": count_parameters(self.model),
             **self._summary_extra(),
             "config": cfg,
+            "references": self.estimator.settings().get("references", []),
             "version": __version__,
             "numpy": np.__version__,
             "python": platform.python_version(),
@@ -572,10 +593,9 @@ class Run:
                 signal.signal(s, h)
 
 
-def _loss(out, y):
-    from ..ops.network import cross_entropy
-
-    return cross_entropy(out, y)
+# The loss itself, not a wrapper: activity perturbation recognises it and takes its
+# per-example form.
+_loss = cross_entropy
 
 
 # ===================================================================== evaluation
@@ -590,6 +610,8 @@ def evaluate_checkpoint(path, *, data_dir=None, download=True, batch_size=1024,
     from .. import data as data_mod
 
     reporter = reporter if reporter is not None else Reporter()
+    if Path(path).is_dir() and (Path(path) / "checkpoint.npz").is_file():
+        path = Path(path) / "checkpoint.npz"  # a run directory names its checkpoint
     info = ckpt_mod.peek(path)
     missing = [k for k in ("data", "model") if k not in info.config]
     if missing:
