@@ -103,6 +103,7 @@ class Setting:
     trajectory: bool = False
     metavar: str | None = None
     hint: str = ""
+    inherit: bool = True  # False: a resumed run does not take it from the checkpoint
 
     @property
     def flag(self):
@@ -333,6 +334,7 @@ _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "o
           "1": True, "0": False}
 _MAX_STEPS = 10**9
 _DATA, _OPT, _RUN = "data", "model and optimisation", "run"
+_CLUSTER = "distributed training"
 #: Every setting of a run, in the order a config lists them.
 SETTINGS = (
     Setting("data", "choice", "dataset", _DATA, "digits", choices=_datasets,
@@ -390,6 +392,12 @@ SETTINGS = (
             _RUN, 500, low=0, high=_MAX_STEPS, metavar="N"),
     Setting("log_every", "int", "write a metrics line every N steps", _RUN, 10, low=1,
             high=_MAX_STEPS, metavar="N"),
+    # Where the steps run (dualnum.distributed); the trajectory is the same either way.
+    Setting("workers", "int", "train on a Dask LocalCluster of N worker processes started "
+            "for this run (pip install 'dualnum[distributed]')", _CLUSTER, None, low=1,
+            high=1024, optional=True, metavar="N", inherit=False),
+    Setting("scheduler", "path", "train on the existing Dask cluster with this scheduler",
+            _CLUSTER, None, optional=True, metavar="tcp://HOST:PORT", inherit=False),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 #: Settings that change the training trajectory.
@@ -439,7 +447,7 @@ def resolve(given, base=None, *, where=None):
     for s in SETTINGS:
         if s.name in given:
             cfg[s.name] = given[s.name]
-        elif s.name in base:
+        elif s.name in base and s.inherit:
             cfg[s.name] = base[s.name]
         elif s.default is _BY_DATA:
             cfg[s.name] = DEFAULTS[cfg["data"]][s.name]
