@@ -55,16 +55,18 @@ DEFAULTS = {
                                           directions=16, distribution="rademacher")),
 }
 #: The default forward-gradient recipe of each model (bench/QUALITY.md): activity
-#: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025). For the mlp
-#: and logreg, K directions per layer at least as many as the layer is wide make the
-#: projection the exact activity gradient; the cnn's activations are too wide for that,
-#: so each of its blocks trains by a local head (local losses), whose 2×2 pooling
-#: windows K = 64 covers.
+#: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025), K = 64
+#: directions per layer. For the default mlp (64 hidden units) and the logreg, 64 covers
+#: every layer's width, and the projection is then the exact activity gradient; a wider
+#: mlp gets a stochastic estimate at the same cost per layer (and the same bytes per
+#: step in distributed runs), unless --directions is raised to its width. The cnn's
+#: activations are too wide for that, so each of its blocks trains by a local head
+#: (local losses), whose 2×2 pooling windows K = 64 covers.
 RECIPES = {
     "logreg": dict(estimator="activity", combination="projection", local_losses=False,
                    directions=64, optimizer="adam"),
     "mlp": dict(estimator="activity", combination="projection", local_losses=False,
-                directions="hidden", optimizer="adam"),
+                directions=64, optimizer="adam"),
     "cnn": dict(estimator="activity", combination="projection", local_losses=True,
                 directions=64, optimizer="adam"),
 }
@@ -280,13 +282,11 @@ def _default_local_losses(cfg):
 
 
 def _default_directions(cfg):
-    """with activity perturbation: the hidden width (at least 64) for the mlp, 64 for the
-    logreg and cnn; with --estimator weight: 16 for digits, spirals, blobs; 64 for mnist,
-    fashion-mnist"""
+    """64 per layer (exact up to 64 hidden units); with --estimator weight: 16 for
+    digits, spirals, blobs; 64 for mnist, fashion-mnist"""
     if _weight(cfg):
         return DEFAULTS[cfg["data"]]["weight"]["directions"]
-    k = RECIPES[cfg["model"]]["directions"]
-    return max(cfg["hidden"], 64) if k == "hidden" else k
+    return RECIPES[cfg["model"]]["directions"]
 
 
 def _default_distribution(cfg):
