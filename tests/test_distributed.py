@@ -110,3 +110,9 @@ def test_import_dualnum_does_not_import_dask():
     code = ("import sys, dualnum, dualnum.cli, dualnum.run; "
             "assert not any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_cnn_recipe_is_refused_before_any_step(client, tmp_path):
+    with pytest.raises(dn.run.RunError, match="window by window.*--local-losses no"):
+        DistributedRun(dict(BASE, model="cnn", out=str(tmp_path / "c")), client=client).train()
+    assert not (tmp_path / "c" / "checkpoint.npz").exists()

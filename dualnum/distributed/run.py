@@ -370,6 +370,15 @@ class DistributedRun(Run):
             raise DistributedError(
                 f"distributed training needs a dualnum.fgrad.Estimator gradient step "
                 f"(forward gradients), not {type(self.estimator).__name__}")
+        desc = self.estimator.describe()
+        kinds = {type(m).__name__ for m in self.model.modules()}
+        if desc["estimator"] == "activity" and desc["local_losses"] and \
+                {"LocalHead", "Conv2d"} <= kinds:
+            raise DistributedError(
+                "local losses on a convolutional model (the cnn recipe) read each block's "
+                "directional derivatives window by window, which needs all of a block's "
+                "directions in one process: train it without --workers/--scheduler, or "
+                "pass --local-losses no")
         chunk = self.config.get("chunk_size")
         if chunk is not None and chunk < self.estimator.n_directions:
             raise DistributedError("chunk_size splits one step's directions into passes "
