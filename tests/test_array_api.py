@@ -155,6 +155,13 @@ def test_arrays_of_the_namespace():
         xp.zeros(2, device="gpu")
 
 
+def test_integer_linspace_keeps_its_end_points_exact():
+    big = 2**53 + 1  # float64 cannot hold it: NumPy's float steps would round it
+    r = xp.linspace(big, big + 8, 3, dtype=xp.int64)
+    assert r.tolist()[0] == big and r.tolist()[-1] == big + 8
+    assert xp.linspace(big, big, 1, dtype=xp.int64).tolist() == [big]
+
+
 def test_complex_data_is_a_plain_constant():
     """Complex arrays are plain NumPy arrays, as integer ones are. In the namespace's
     functions a constant Dual meets them as its value; a Dual with a tangent refuses them
@@ -169,6 +176,7 @@ def test_complex_data_is_a_plain_constant():
               xp.linalg.solve(xp.eye(2, dtype=xp.complex128), k)):
         assert type(r) is np.ndarray and r.dtype.kind == "c"
     np.testing.assert_array_equal(xp.multiply(k, c), [1j, 4.0])
+    assert xp.vecdot(c, c) == 5.0  # conj(x1) . x2
     d = dn.Dual(np.ones(2), np.ones(2))
     for f in (lambda: d * c, lambda: xp.add(d, c), lambda: xp.astype(d, xp.complex128),
               lambda: k * c):
@@ -452,6 +460,17 @@ def test_constants_take_the_short_path_with_the_same_result():
     assert (d * xp.asarray(2.0))[1].tangent == 2.0
     trace = dn.trace(lambda x: xp.sum(x * xp.asarray(2.0)), np.arange(3.0))
     assert "multiply" in str(trace)
+
+
+def test_printing_items_is_memoised_and_follows_print_options():
+    """0-d Duals print from a memo of NumPy's text (array-API code formats items one at
+    a time); the memo keys on the print options, so changing them changes the text."""
+    x = xp.asarray([np.pi, 1.0])
+    assert f"{x[0]}" == f"Dual({np.array2string(np.array(np.pi))}, tangent=0 (symbolic zero))"
+    with np.printoptions(precision=3):
+        assert repr(x[0]) == "Dual(3.142, tangent=0 (symbolic zero))"
+    assert repr(dn.Dual(np.float32(0.5), np.float32(2.0))) == \
+        "Dual(0.5, tangent=2., dtype=float32)"
 
 
 def test_array_api_compat_sees_the_namespace():

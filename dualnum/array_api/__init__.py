@@ -249,7 +249,13 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
         t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
         r = start + (stop - start) * t
         return astype(r, dtype) if dtype is not None else r
-    return _out(np.linspace(start, stop, num, dtype=dtype, endpoint=endpoint))
+    r = np.linspace(start, stop, num, dtype=dtype, endpoint=endpoint)
+    if r.dtype.kind in "iu" and num > 0:
+        # NumPy steps in float64: integers past 2**53 would not come back exactly
+        r[0] = start
+        if endpoint and num > 1:
+            r[-1] = stop
+    return _out(r)
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
@@ -718,10 +724,12 @@ def vecdot(x1, x2, /, *, axis=-1):
     n1, n2 = np.shape(x1)[axis], np.shape(x2)[axis]
     if n1 != n2:
         raise ValueError(f"vecdot: the axis {axis} has sizes {n1} and {n2}")
-    prod = x1 * x2
-    if isinstance(prod, Dual):
-        return _out(np.sum(prod, axis=axis))
-    return _out(np.sum(prod, axis=axis, dtype=prod.dtype))  # no int widening
+    if _is_complex(x1):  # the standard's vecdot conjugates its first argument
+        x1 = np.conj(x1)
+    xy = x1 * x2
+    if isinstance(xy, Dual):
+        return _out(np.sum(xy, axis=axis))
+    return _out(np.sum(xy, axis=axis, dtype=xy.dtype))  # no int widening
 
 
 # ------------------------------------------------------------------ inspection
