@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.dual import Dual
-from . import _in, _out, _p, matmul, matrix_transpose, tensordot, vecdot  # noqa: F401
-from . import astype, concat, expand_dims, stack
+from . import _in, _mix, _out, _p, matmul, matrix_transpose, tensordot, vecdot  # noqa: F401
+from . import astype, concat, stack
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer",
@@ -21,7 +21,7 @@ def cholesky(x, /, *, upper=False):
 
 
 def cross(x1, x2, /, *, axis=-1):
-    x1, x2 = _in(x1), _in(x2)
+    x1, x2 = _mix(_in(x1), _in(x2))
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
         raise ValueError(f"cross: the axis {axis} must have size 3 in both, got shapes "
                          f"{x1.shape} and {x2.shape}")
@@ -78,12 +78,13 @@ def matrix_rank(x, /, *, rtol=None):
 
 
 def outer(x1, x2, /):
-    return _out(np.outer(_in(x1), _in(x2)))
+    return _out(np.outer(*_mix(_in(x1), _in(x2))))
 
 
 def pinv(x, /, *, rtol=None):
     x = _in(x)
-    return _out(np.linalg.pinv(x) if rtol is None else np.linalg.pinv(x, rtol=rtol))
+    # rtol only decides which singular values count (piecewise constant): its value
+    return _out(np.linalg.pinv(x) if rtol is None else np.linalg.pinv(x, rtol=_p(rtol)))
 
 
 def qr(x, /, *, mode="reduced"):
@@ -95,9 +96,9 @@ def slogdet(x, /):
 
 
 def solve(x1, x2, /):
-    x1, x2 = _in(x1), _in(x2)
+    x1, x2 = _mix(_in(x1), _in(x2))
     if np.ndim(x2) == 1:  # the standard: a vector right-hand side is a column
-        return _out(np.linalg.solve(x1, expand_dims(x2, axis=-1))[..., 0])
+        return _out(np.linalg.solve(x1, x2[..., None])[..., 0])
     return _out(np.linalg.solve(x1, x2))
 
 

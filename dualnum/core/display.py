@@ -21,9 +21,26 @@ import numpy as np
 _WIDTH = 75  # NumPy's default line width
 
 
+# NumPy's float formatting takes ~15 us for a single value; array-API code that prints
+# (or builds messages from) array items one at a time would spend most of its time here.
+_SCALARS = {}
+
+
 def _array(a, indent):
     """``a`` in NumPy's style, continuation lines indented by ``indent`` columns."""
-    return np.array2string(np.asarray(a), separator=", ", prefix=" " * indent)
+    a = np.asarray(a)
+    if a.ndim == 0:
+        try:
+            key = (a.dtype.str, a.tobytes(), tuple(sorted(np.get_printoptions().items())))
+            text = _SCALARS.get(key)
+        except TypeError:  # a custom formatter (a dict) in the print options
+            return np.array2string(a, separator=", ", prefix=" " * indent)
+        if text is None:
+            if len(_SCALARS) > 4096:
+                _SCALARS.clear()
+            text = _SCALARS[key] = np.array2string(a, separator=", ")
+        return text
+    return np.array2string(a, separator=", ", prefix=" " * indent)
 
 
 def _tangent(d, indent):

@@ -290,6 +290,18 @@ class Dual:
     def mT(self):
         return call(np.swapaxes, self, -1, -2)
 
+    def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of a constant (a symbolic-zero tangent); a Dual carrying a
+        tangent refuses, as np.asarray does: the consumer would drop the tangent."""
+        c = self._constant()
+        if c is None:
+            raise _conversion("DLPack export (__dlpack__)")
+        return c.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device,
+                            copy=copy)
+
+    def __dlpack_device__(self, /):
+        return self.primal.__dlpack_device__()
+
     def __array_namespace__(self, *, api_version=None):
         """The Python array API standard namespace for Duals (dualnum.array_api)."""
         if array_namespace_hook is None:
@@ -623,6 +635,10 @@ def _apply_general(rule, args, kwargs):
         args = _move_kwargs(rule, args, kwargs)
     if rule.kind == "query":  # a fact about the value: no tangent, at any level
         return rule.primal(*[_values(a) for a in args], **kwargs)
+    if rule.value_and_tangent is None and not rule.multi_output:
+        res = _constants_only(rule, args, kwargs)
+        if res is not _MISS:
+            return res
     lvl = _top_level(args)
     if lvl is None:  # called with no Dual (a rule used directly on arrays)
         return rule.primal(*args, **kwargs)
@@ -673,20 +689,13 @@ def _apply_general(rule, args, kwargs):
         res = rule.fused(primals, tangents, kwargs, k)
         if res is not None:
             return Dual._new(res[0], res[1], k, lvl)
-    try:
-        if nested:
-            # The value is itself perturbed at lower levels: it is this same op, one
-            # level down (a rule's primal need not know about Duals).
-            out = _apply_general(rule, tuple(primals), kwargs)
-        else:
-            out = rule.primal(*primals, **kwargs)
-    except ValueError as e:
-        if str(e).startswith("operands could not be broadcast"):  # NumPy's own message
-            shapes = [np.shape(p) for p in primals if not isinstance(p, (list, str))]
-            raise ShapeError(
-                f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
-            ) from e
-        raise
+    if nested:
+        # The value is itself perturbed at lower levels: it is this same op, one
+        # level down (a rule's primal need not know about Duals).
+        out = _value_of(rule, primals, kwargs, lambda: _apply_general(rule, tuple(primals),
+                                                                      kwargs))
+    else:
+        out = _value_of(rule, primals, kwargs)
     if rule.multi_output and isinstance(out, (list, tuple)):
         # Some calls of a multi-output op return one array (np.atleast_1d(x),
         # np.gradient of a vector): those take the single-output path below. Integer
@@ -713,6 +722,44 @@ def _apply_general(rule, args, kwargs):
     if tracer is not None:
         tracer.record(rule, shown, kwargs, res, lvl)
     return res
+
+
+def _value_of(rule, primals, kwargs, compute=None):
+    """The rule's primal on ``primals`` (or ``compute()``), NumPy's broadcasting
+    ValueError given as a ShapeError naming the op and the shapes."""
+    try:
+        return compute() if compute is not None else rule.primal(*primals, **kwargs)
+    except ValueError as e:
+        if str(e).startswith("operands could not be broadcast"):  # NumPy's own message
+            shapes = [np.shape(p) for p in primals if not isinstance(p, (list, str))]
+            raise ShapeError(
+                f"{rule.name}: operands could not be broadcast together, shapes {shapes}"
+            ) from e
+        raise
+
+
+def _constants_only(rule, args, kwargs):
+    """apply() when every Dual argument is a constant (an unbatched symbolic-zero tangent
+    over an ndarray) standing directly in ``args``: the value by the rule's primal, the
+    tangent a symbolic zero, at the top level. The general path gives the same result;
+    this one skips its per-argument bookkeeping (array-API code reads constants item by
+    item)."""
+    lvl = None
+    for a in args:
+        if isinstance(a, Dual):
+            if a._tangent is not None or a._k is not None or type(a.primal) is not np.ndarray:
+                return _MISS
+            if lvl is None or a._level.order > lvl.order:
+                lvl = a._level
+        elif isinstance(a, (list, tuple)) and any(isinstance(e, Dual) for e in a):
+            return _MISS
+    if lvl is None or not lvl.active or lvl.tracer is not None:
+        return _MISS
+    primals = [a.primal if isinstance(a, Dual) else _as_operand(a) for a in args]
+    out = _checked(rule, _value_of(rule, primals, kwargs), (None,))
+    if not isinstance(out, (np.ndarray, Dual)):
+        return out
+    return Dual._new(out, None, None, lvl)
 
 
 def _common_k(rule, batches):
@@ -823,7 +870,8 @@ def _binary(fn, reflected=False):
 _OPERATORS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
     "pow": np.power, "matmul": np.matmul, "mod": np.remainder, "floordiv": np.floor_divide,
-    "divmod": np.divmod,
+    "divmod": np.divmod, "and": np.bitwise_and, "or": np.bitwise_or,
+    "xor": np.bitwise_xor, "lshift": np.left_shift, "rshift": np.right_shift,
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Dual, f"__{_name}__", _binary(_fn))
@@ -831,4 +879,5 @@ for _name, _fn in _OPERATORS.items():
 Dual.__neg__ = lambda self: call(np.negative, self)
 Dual.__pos__ = lambda self: call(np.positive, self)
 Dual.__abs__ = lambda self: call(np.absolute, self)
+Dual.__invert__ = lambda self: call(np.invert, self)
 del _name, _fn
