@@ -128,10 +128,13 @@ def test_window_kernels_match_numpy_windows(data):
     """conv2d and pooling kernels against the rule's NumPy window path, value and
     tangents (unbatched and batched, every combination of perturbed arguments), any
     kernel size, stride and padding; pooling on inputs with ties (small integers) and
-    NaNs. 3×3 stride-1 convolutions take the Winograd path, the others im2col."""
+    NaNs. 3×3 stride-1 convolutions with 16 or more input channels take the Winograd
+    path, the others im2col; a weight tangent may be rank-one per direction (a LowRank,
+    which the kernel never forms), against its dense form."""
     from dualnum.core.rules import by_name
+    from dualnum.fgrad.structured import LowRank
 
-    n, c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)),
+    n, c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.sampled_from([1, 2, 3, 16])),
                   data.draw(st.integers(2, 7)), data.draw(st.integers(2, 7)))
     square = data.draw(st.booleans(), label="3x3 stride 1")
     k = (3, 3) if square else (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
@@ -157,8 +160,16 @@ def test_window_kernels_match_numpy_windows(data):
     b = rng.standard_normal(2).astype(dtype)
     lvl = levels.new_level("test")
     args = tuple(dual(a, m, lvl) for a, m in zip((x, wt, b), mask))
+    dense = args
+    if mask[1] and data.draw(st.booleans(), label="rank-one weight tangent"):
+        r = batch or data.draw(st.integers(1, 2), label="rank")
+        lr = LowRank(rng.standard_normal((r, 2)).astype(dtype),
+                     rng.standard_normal((r, c) + k).astype(dtype), batched=batch is not None)
+        args = (args[0], dn.Dual(wt, lr, batched=batch is not None, level=lvl), args[2])
+        dense = (args[0], dn.Dual(wt, np.asarray(lr), batched=batch is not None, level=lvl),
+                 args[2])
     kw = {"stride": s, "padding": p}
-    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), args, kw)
+    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), dense, kw)
     tol = 2e-5 if dtype == np.float32 else 1e-12
     for g_, w_ in ((got, want),) if not any(mask) else (
             (got.primal, want.primal), (got.tangent, want.tangent)):

@@ -61,6 +61,11 @@ def test_fused_sgd_update_matches_dense():
         dn.optim.SGD({"w": w}, lr=0.1).step({"w": g})
         np.testing.assert_allclose(w, w0 - 0.1 * np.asarray(g), rtol=1e-5 if dt == np.float32 else 1e-12,
                                    atol=1e-5 if dt == np.float32 else 1e-12)
+    w = rng.standard_normal((4, 3, 3, 3))  # a conv weight: a over axis 0, b over the rest
+    w0 = w.copy()
+    g = LowRank(rng.standard_normal((1, 4)), rng.standard_normal((1, 3, 3, 3)), batched=False)
+    dn.optim.SGD({"w": w}, lr=0.1).step({"w": g})
+    np.testing.assert_allclose(w, w0 - 0.1 * np.asarray(g), rtol=1e-12, atol=1e-12)
     # with momentum the estimate is materialised, and the result is the same update
     w = np.ones((3, 2))
     g = LowRank(np.ones((1, 3)), np.ones((1, 2)), batched=False)
@@ -94,3 +99,35 @@ def test_weighted_sum_update_matches_dense():
                                 n_directions=2)
     assert isinstance(g1, WeightedSum)
     np.testing.assert_allclose(np.asarray(g1), g2)
+
+
+@pytest.mark.parametrize("c, batch", [(1, None), (1, 2), (16, None), (16, 2)])
+def test_conv_takes_rank_one_weight_tangents_unformed(c, batch):
+    """conv(x, a ⊗ b) = a[o] conv(x, b) inside conv2d's kernel (im2col for c = 1, Winograd
+    for c = 16), with an input and a bias tangent alongside: the same value and tangent
+    as the dense weight tangent through the rule's NumPy path."""
+    from dualnum.core import levels
+    from dualnum.core.rules import by_name
+
+    rng = np.random.default_rng(c)
+    lead, r = ((), 2) if batch is None else ((batch,), batch)
+    x, w, b = rng.standard_normal((2, c, 7, 6)), rng.standard_normal((5, c, 3, 3)), np.ones(5)
+    v = LowRank(rng.standard_normal((r, 5)), rng.standard_normal((r, c, 3, 3)),
+                batched=batch is not None)
+    tx, tb = rng.standard_normal(lead + x.shape), rng.standard_normal(lead + b.shape)
+    lvl = levels.new_level("test")
+    dual = lambda p, t: dn.Dual(p, t, batched=batch is not None, level=lvl)  # noqa: E731
+    got = dn.conv2d(dual(x, tx), dual(w, v), dual(b, tb), padding=1)
+    rule = by_name("conv2d")
+    saved, rule.fused = rule.fused, None
+    try:
+        want = dn.conv2d(dual(x, tx), dual(w, np.asarray(v)), dual(b, tb), padding=1)
+    finally:
+        rule.fused = saved
+    np.testing.assert_allclose(got.primal, want.primal, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.tangent, want.tangent, rtol=1e-11, atol=1e-11)
+    # the first layer of a network: only the weight is perturbed
+    got = dn.conv2d(x, dual(w, v), b, padding=1)
+    want = dn.conv2d(x, np.asarray(v), padding=1) if batch is None else np.stack(
+        [dn.conv2d(x, vk, padding=1) for vk in np.asarray(v)])
+    np.testing.assert_allclose(got.tangent, want, rtol=1e-11, atol=1e-11)

@@ -20,9 +20,15 @@ Two unfoldings, chosen per call:
   laid out so that the GEMM writes NCHW directly (no transpose afterwards).
 
 All products go to BLAS through ``np.matmul``; the numba kernels only move data.
+A rank-one weight tangent ``ẇ[o, c, i, j] = a[o] b[c, i, j]`` (the ``"outer"``
+forward-gradient directions, a LowRank) is never formed: ``conv(x, ẇ) = a[o] conv(x, b)``
+is one more output channel of the value's GEMM, and the tangent needs one convolution
+(``conv(ẋ, w)``) instead of two, none when ẋ = 0 (a network's first layer).
+
 ``conv2d(primals, tangents, kwargs, k)`` is attached to the conv2d rule by
 :func:`dualnum.kernels.install` and returns None for anything it does not take (Duals of
-nested derivatives, structured tangents, integer arrays): the rule's NumPy path runs then.
+nested derivatives, other structured tangents, integer arrays): the rule's NumPy path
+runs then.
 """
 from __future__ import annotations
 
@@ -128,10 +134,13 @@ def _wino_in(xp, th, v, c0):
 
 
 @kernel
-def _wino_out(m, bias, th, tw, y):
-    # y[n, o, 2ti + a, 2tj + b] = (Aᵀ M A)[a, b] + bias[o], M[ξ] = m[ξ, o, column of the
-    # tile] in _wino_in's layout (tw + 1 columns per row of tiles, the last one junk)
+def _wino_out(m, bias, a, z, th, tw, y):
+    # y[n, o, 2ti + p, 2tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, 2ti + p,
+    # 2tj + q], M[ξ] = m[ξ, o, column of the tile] in _wino_in's layout (tw + 1 columns
+    # per row of tiles, the last one junk). The sum over r (usually empty) adds the
+    # rank-one weight tangents' part a[o]·conv(x, b) of a tangent.
     nb, o_n = y.shape[0], y.shape[1]
+    nr = a.shape[0]
     w2 = tw + 1
     plane = th * w2
     for no in prange(nb * o_n):
@@ -151,10 +160,22 @@ def _wino_out(m, bias, th, tw, y):
                 u1 = m[5, o, col] - m[9, o, col] - m[13, o, col]
                 u2 = m[6, o, col] - m[10, o, col] - m[14, o, col]
                 u3 = m[7, o, col] - m[11, o, col] - m[15, o, col]
-                y[n, o, 2 * ti, 2 * tj] = s0 + s1 + s2 + bo
-                y[n, o, 2 * ti, 2 * tj + 1] = s1 - s2 - s3 + bo
-                y[n, o, 2 * ti + 1, 2 * tj] = u0 + u1 + u2 + bo
-                y[n, o, 2 * ti + 1, 2 * tj + 1] = u1 - u2 - u3 + bo
+                r0, r1 = 2 * ti, 2 * ti + 1
+                c0, c1 = 2 * tj, 2 * tj + 1
+                y00 = s0 + s1 + s2 + bo
+                y01 = s1 - s2 - s3 + bo
+                y10 = u0 + u1 + u2 + bo
+                y11 = u1 - u2 - u3 + bo
+                for r in range(nr):
+                    ar = a[r, o]
+                    y00 += ar * z[n, r, r0, c0]
+                    y01 += ar * z[n, r, r0, c1]
+                    y10 += ar * z[n, r, r1, c0]
+                    y11 += ar * z[n, r, r1, c1]
+                y[n, o, r0, c0] = y00
+                y[n, o, r0, c1] = y01
+                y[n, o, r1, c0] = y10
+                y[n, o, r1, c1] = y11
 
 
 def _wino_weights(w):
@@ -191,18 +212,26 @@ class _Winograd:
         xp = self.pad(x)
         _wino_in(xp.size, xp, self.th, v, c0)
 
-    def output(self, m, bias, dst):
-        """Aᵀ M A (+ bias) into ``dst`` (images, O, Ho, Wo)."""
+    def output(self, m, bias, dst, a=None, z=None):
+        """Aᵀ M A (+ bias) (+ Σ_r a[r, o] z[:, r], z from :meth:`full`) into ``dst``
+        (images, O, Ho, Wo)."""
         o = dst.shape[1]
         if bias is None:
             bias = np.zeros(o, self.dtype)
+        if a is None:
+            a = np.zeros((0, o), self.dtype)
+            z = np.zeros((dst.shape[0], 0, 2 * self.th, 2 * self.tw), self.dtype)
         full = (2 * self.th, 2 * self.tw)
         if full == (self.ho, self.wo):
-            _wino_out(dst.size, m, bias, self.th, self.tw, dst)
+            _wino_out(dst.size, m, bias, a, z, self.th, self.tw, dst)
             return
-        y = np.empty(dst.shape[:2] + full, self.dtype)
-        _wino_out(y.size, m, bias, self.th, self.tw, y)
+        y = self.full(dst.shape[:2])
+        _wino_out(y.size, m, bias, a, z, self.th, self.tw, y)
         dst[...] = y[:, :, :self.ho, :self.wo]
+
+    def full(self, lead):
+        """An output buffer covering whole tiles (rows and columns past Ho, Wo)."""
+        return np.empty(tuple(lead) + (2 * self.th, 2 * self.tw), self.dtype)
 
 
 #: Bytes of transformed input per chunk of images: chunks keep the 16 GEMMs' operands
@@ -210,16 +239,20 @@ class _Winograd:
 _CHUNK_BYTES = 8 << 20
 
 
-def _winograd(x, tx, w, tw, b, tb, padding, k):
+def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None):
     geo = _Winograd(x.shape, padding, x.dtype)
     n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
     u = _wino_weights(w)  # (16, O, C)
     ut = None if tw is None else _wino_weights(tw)  # ((K,) 16, O, C)
+    nr = 0 if fb is None else fb.shape[0]
+    # rank-one weight tangents a_r ⊗ b_r: conv(x, b_r) are R more output channels of the
+    # value's GEMM, and the output transform adds a_r[o]·conv(x, b_r) to the tangent
+    ux = u if fb is None else np.concatenate([u, _wino_weights(fb)], axis=1)
     two = tx is not None  # v rows: [V(ẋ) (C rows); V(x) (C rows)], or [V(x)]
     rows = 2 * c if two else c
     y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
-    tangent = tx is not None or tw is not None or tb is not None
+    tangent = tx is not None or tw is not None or tb is not None or fb is not None
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
     step = max(1, _CHUNK_BYTES // (16 * rows * geo.plane * x.itemsize))
     for n0 in range(0, n, step):
@@ -227,26 +260,68 @@ def _winograd(x, tx, w, tw, b, tb, padding, k):
         v = np.empty((16, rows, (n1 - n0) * geo.plane), x.dtype)
         geo.transform(x[n0:n1], v, c if two else 0)
         vx = v[:, c:] if two else v
-        geo.output(np.matmul(u, vx), b, y[n0:n1])
+        mx = np.matmul(ux, vx)
+        geo.output(mx if fb is None else mx[:, :o], b, y[n0:n1])
         if not tangent:
             continue
+        z = None
+        if fb is not None:
+            z = geo.full((n1 - n0, nr))
+            _wino_out(z.size, mx[:, o:], np.zeros(nr, x.dtype), np.zeros((0, nr), x.dtype),
+                      np.zeros((n1 - n0, 0) + z.shape[2:], x.dtype), geo.th, geo.tw, z)
         for i in range(1 if k is None else k):
             pick = (lambda a: a) if k is None else (lambda a: a[i])
             dst = t[n0:n1] if k is None else t[i, n0:n1]
             txk = None if tx is None else pick(tx)[n0:n1]
             utk = None if ut is None else pick(ut)
             tbk = None if tb is None else pick(tb)
+            # the rank-one part: all R terms summed (k None), or term i (direction i)
+            ak = None if fa is None else (fa if k is None else fa[i:i + 1])
+            zk = None if z is None else (z if k is None else z[:, i:i + 1])
             if txk is not None:
                 geo.transform(txk, v, 0)
                 m = np.matmul(u if utk is None else np.concatenate([u, utk], axis=2),
                               v[:, :c] if utk is None else v)
             elif utk is not None:
                 m = np.matmul(utk, vx)
+            elif ak is not None:
+                _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst)
+                continue
             else:
                 dst[...] = tbk.reshape(-1, 1, 1)
                 continue
-            geo.output(m, tbk, dst)
+            geo.output(m, tbk, dst, ak, zk)
     return y, t
+
+
+@kernel
+def _rank_one_kernel(a, z, bias, dst):
+    # dst[n, o, p] = Σ_r a[r, o] z[n, r, p] + bias[o]
+    nb, o_n, hw = dst.shape
+    nr = a.shape[0]
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        bo = bias[o]
+        for p in range(hw):
+            dst[n, o, p] = bo
+        for r in range(nr):
+            ar = a[r, o]
+            for p in range(hw):
+                dst[n, o, p] += ar * z[n, r, p]
+
+
+def _rank_one(a, z, bias, dst):
+    """dst (N, O, ...) = Σ_r a[r, o] z[:, r] + bias: the tangent of a convolution whose
+    only perturbed argument is a rank-R weight (besides the bias), from z = conv(x, b_r)
+    (N, R, ...)."""
+    nb, o = dst.shape[:2]
+    bias = np.zeros(o, dst.dtype) if bias is None else bias
+    out = dst if dst.flags.c_contiguous else np.empty(dst.shape, dst.dtype)
+    _rank_one_kernel(out.size, np.ascontiguousarray(a), np.ascontiguousarray(z).reshape(
+        nb, z.shape[1], -1), bias, out.reshape(nb, o, -1))
+    if out is not dst:
+        dst[...] = out
 
 
 # ============================================================== im2col path
@@ -259,7 +334,7 @@ def _gemm_cols(w, b):
     return np.concatenate([wm, b.reshape(o, 1)], axis=1)
 
 
-def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
+def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None):
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     ho, wo = out_size(h, wd, kh, kw, *stride, *padding)
@@ -273,11 +348,21 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
     if one_row:
         buf[:, x0 + r, :] = 1
     wb = _gemm_cols(w, b) if b is not None else w.reshape(o, -1)
-    y = np.matmul(wb, buf[:, x0:x0 + wb.shape[1]]).reshape(n, o, ho, wo)
-    if tx is None and tw is None and tb is None:
+    if fb is not None:
+        # rank-one weight tangents a_r ⊗ b_r: conv(x, b_r) are R more rows of the GEMM
+        fm = fb.reshape(fb.shape[0], -1)
+        if wb.shape[1] > r:
+            fm = np.concatenate([fm, np.zeros((fm.shape[0], 1), x.dtype)], axis=1)
+        wb = np.concatenate([wb, fm])
+    yz = np.matmul(wb, buf[:, x0:x0 + wb.shape[1]])
+    y = (yz if fb is None else yz[:, :o]).reshape(n, o, ho, wo)
+    z = None if fb is None else yz[:, o:]  # (N, R, Ho·Wo)
+    if fb is not None:
+        y = np.ascontiguousarray(y)
+    if tx is None and tw is None and tb is None and fb is None:
         return y, None
 
-    def one(txk, twk, tbk):
+    def one(txk, twk, tbk, ak, zk):
         if txk is not None:
             im2col(txk, (kh, kw), stride, padding, buf, 0)
             blocks = [w.reshape(o, -1)]
@@ -287,24 +372,46 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
             if tbk is not None:
                 blocks.append(tbk.reshape(o, 1))
             mat = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
-            return np.matmul(mat, buf[:, :mat.shape[1]])
+            out = np.matmul(mat, buf[:, :mat.shape[1]])
+            if ak is not None:
+                out += np.einsum("ro,nrp->nop", ak, zk)
+            return out
         if twk is not None:
             mat = _gemm_cols(twk, tbk) if tbk is not None else twk.reshape(o, -1)
             return np.matmul(mat, buf[:, x0:x0 + mat.shape[1]])
-        return np.broadcast_to(tbk.reshape(o, 1), (n, o, ho * wo)) + np.zeros((), x.dtype)
+        out = np.empty((n, o, ho * wo), x.dtype)
+        if ak is not None:
+            _rank_one(ak, zk, tbk, out)
+        else:
+            out[...] = tbk.reshape(o, 1)
+        return out
 
     if k is None:
-        return y, one(tx, tw, tb).reshape(y.shape)
+        return y, one(tx, tw, tb, fa, z).reshape(y.shape)
     t = np.empty((k,) + y.shape, x.dtype)
     for i in range(k):
         t[i] = one(None if tx is None else tx[i], None if tw is None else tw[i],
-                   None if tb is None else tb[i]).reshape(y.shape)
+                   None if tb is None else tb[i], None if fa is None else fa[i:i + 1],
+                   None if z is None else z[:, i:i + 1]).reshape(y.shape)
     return y, t
 
 
 # ============================================================== the rule's kernel
-def _plain(a, dtype, nd):
-    return type(a) is np.ndarray and a.dtype is dtype and a.ndim == nd
+def _factors(t, k, shape, dtype):
+    """The factors (a (R, O), b (R, C, kh, kw)) of a rank-R weight tangent of ``shape``
+    (O, C, kh, kw): a structured tangent with fields ``a`` and ``b`` (a LowRank of
+    dualnum.fgrad.structured, read by its fields so that this leaf module needs no class),
+    batched (R = K) when the call is, else summed; or None."""
+    if not getattr(t, "is_structured_tangent", False) or not hasattr(t, "a") \
+            or bool(getattr(t, "batched", False)) != (k is not None):
+        return None
+    a, b = t.a, t.b
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
+            or a.shape[1] != shape[0] or b.shape[1:] != shape[1:] \
+            or b.shape[0] != a.shape[0] or (k is not None and a.shape[0] != k) \
+            or a.dtype.kind != "f" or b.dtype.kind != "f":
+        return None
+    return a.astype(dtype, copy=False), np.ascontiguousarray(b, dtype)
 
 
 def conv2d(primals, tangents, kwargs, k):
@@ -322,6 +429,13 @@ def conv2d(primals, tangents, kwargs, k):
     b = None if b is None else b.astype(dtype, copy=False)
     ts = list(tangents) + [None] * (3 - len(tangents))
     lead = 0 if k is None else 1
+    fa = fb = None
+    if ts[1] is not None and type(ts[1]) is not np.ndarray:
+        factors = _factors(ts[1], k, w.shape, dtype)
+        if factors is None:
+            return None
+        fa, fb = factors
+        ts[1] = None
     for i, (t, nd) in enumerate(zip(ts, (4, 4, 1))):
         if t is None:
             continue
@@ -333,5 +447,5 @@ def conv2d(primals, tangents, kwargs, k):
     # Winograd's 16 GEMMs have C as their inner dimension: for a few input channels
     # (a network's first layer) im2col's C·9 is the better GEMM
     if w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= 16:
-        return _winograd(x, tx, w, tw, b, tb, padding, k)
-    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k)
+        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb)
+    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb)
