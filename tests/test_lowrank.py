@@ -101,17 +101,20 @@ def test_weighted_sum_update_matches_dense():
     np.testing.assert_allclose(np.asarray(g1), g2)
 
 
-@pytest.mark.parametrize("c, batch", [(1, None), (1, 2), (16, None), (16, 2)])
-def test_conv_takes_rank_one_weight_tangents_unformed(c, batch):
+@pytest.mark.parametrize("c, batch, size", [(1, None, 7), (1, 2, 7), (16, None, 7), (16, 2, 7),
+                                            (16, 2, 20)])
+def test_conv_takes_rank_one_weight_tangents_unformed(c, batch, size):
     """conv(x, a ⊗ b) = a[o] conv(x, b) inside conv2d's kernel (im2col for c = 1, Winograd
-    for c = 16), with an input and a bias tangent alongside: the same value and tangent
-    as the dense weight tangent through the rule's NumPy path."""
+    F(2×2, 3×3) for c = 16 and 7×6 images, F(4×4, 3×3) for 20×20), with an input and a
+    bias tangent alongside: the same value and tangent as the dense weight tangent
+    through the rule's NumPy path."""
     from dualnum.core import levels
     from dualnum.core.rules import by_name
 
     rng = np.random.default_rng(c)
     lead, r = ((), 2) if batch is None else ((batch,), batch)
-    x, w, b = rng.standard_normal((2, c, 7, 6)), rng.standard_normal((5, c, 3, 3)), np.ones(5)
+    x, w, b = (rng.standard_normal((2, c, size, size - 1 if size < 20 else size)),
+               rng.standard_normal((5, c, 3, 3)), np.ones(5))
     v = LowRank(rng.standard_normal((r, 5)), rng.standard_normal((r, c, 3, 3)),
                 batched=batch is not None)
     tx, tb = rng.standard_normal(lead + x.shape), rng.standard_normal(lead + b.shape)

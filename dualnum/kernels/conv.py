@@ -15,7 +15,12 @@ Two unfoldings, chosen per call:
   (``G g Gᵀ``), and the convolution is 16 independent GEMMs (one per tile position)
   with 2.25× fewer multiplications than im2col; each 2×2 output tile is ``Aᵀ m A``. The
   transforms are additions and halvings, so float32 results stay within a few ulp of
-  the direct sum.
+  the direct sum. Where the output is whole 4×4 tiles and at least 20 columns wide
+  (a 28×28 map), F(4×4, 3×3) instead: 6×6 input tiles, 36 GEMMs, 4× fewer
+  multiplications than im2col and fewer transformed numbers per output (2.25 against
+  4). Its transforms have entries up to 8 and sixths, so its float32 error is about ten
+  times F(2×2)'s (a few 1e-6 of the output's scale; float64 stays near 1e-14); the
+  filters are transformed in float64.
 * any other kernel, stride or padding: im2col, one (C·kh·kw, Ho·Wo) matrix per image,
   laid out so that the GEMM writes NCHW directly (no transpose afterwards).
 
@@ -178,31 +183,199 @@ def _wino_out(m, bias, a, z, th, tw, y):
                 y[n, o, r1, c1] = y11
 
 
-def _wino_weights(w):
-    """(..., O, C, 3, 3) filters as (..., 16, O, C): ``G g Gᵀ`` per tile position."""
-    g = _G.astype(w.dtype)
-    u = g @ w @ g.T  # (..., O, C, 4, 4)
+@kernel
+def _wino4_in(xp, th, v, c0):
+    # F(4×4, 3×3): v[6i + j, c0 + c, n·P + ti·W4 + tj] = (Bᵀ d B)[i, j] for the 6×6 tile
+    # d of xp at (4 ti, 4 tj), W4 = wp / 4 = tw + 1 (one junk tile per row, as in
+    # _wino_in), P = th·W4. Bᵀ's rows: [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0],
+    # [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1];
+    # the products by 2, 4 and 5 are sums, which keep float32 arithmetic in float32.
+    nb, c_in, hp, wp = xp.shape
+    w4 = wp // 4
+    plane = th * w4
+    for nc in prange(nb * c_in):
+        n = nc // c_in
+        c = nc % c_in
+        ch = c0 + c
+        rows = np.empty((6, th * wp + 8), xp.dtype)  # Bᵀ d, row by row; +8: junk reads
+        rows[:, th * wp:] = 0
+        for ti in range(th):
+            r = 4 * ti
+            o = ti * wp
+            for q in range(wp):
+                d0 = xp[n, c, r, q]
+                d1 = xp[n, c, r + 1, q]
+                d2 = xp[n, c, r + 2, q]
+                d3 = xp[n, c, r + 3, q]
+                d4 = xp[n, c, r + 4, q]
+                d5 = xp[n, c, r + 5, q]
+                d00 = d0 + d0
+                d00 = d00 + d00  # products by powers of two are exact
+                d11 = d1 + d1
+                d11 = d11 + d11
+                d22 = d2 + d2
+                d22 = d22 + d22
+                d33 = d3 + d3
+                d33 = d33 + d33
+                e = d4 - d22
+                f = d3 - d11
+                g = d4 - d2
+                h = d3 - d1
+                h = h + h
+                rows[0, o + q] = d00 - (d22 + d2) + d4
+                rows[1, o + q] = e + f
+                rows[2, o + q] = e - f
+                rows[3, o + q] = g + h
+                rows[4, o + q] = g - h
+                rows[5, o + q] = d11 - (d33 + d3) + d5
+        base = n * plane
+        for i in range(6):
+            z = rows[i]
+            o0 = v[6 * i, ch, base:base + plane]
+            o1 = v[6 * i + 1, ch, base:base + plane]
+            o2 = v[6 * i + 2, ch, base:base + plane]
+            o3 = v[6 * i + 3, ch, base:base + plane]
+            o4 = v[6 * i + 4, ch, base:base + plane]
+            o5 = v[6 * i + 5, ch, base:base + plane]
+            for t in range(plane):
+                q = 4 * t
+                d0 = z[q]
+                d1 = z[q + 1]
+                d2 = z[q + 2]
+                d3 = z[q + 3]
+                d4 = z[q + 4]
+                d5 = z[q + 5]
+                d00 = d0 + d0
+                d00 = d00 + d00  # products by powers of two are exact
+                d11 = d1 + d1
+                d11 = d11 + d11
+                d22 = d2 + d2
+                d22 = d22 + d22
+                d33 = d3 + d3
+                d33 = d33 + d33
+                e = d4 - d22
+                f = d3 - d11
+                g = d4 - d2
+                h = d3 - d1
+                h = h + h
+                o0[t] = d00 - (d22 + d2) + d4
+                o1[t] = e + f
+                o2[t] = e - f
+                o3[t] = g + h
+                o4[t] = g - h
+                o5[t] = d11 - (d33 + d3) + d5
+
+
+@kernel
+def _wino4_out(m, bias, a, z, th, tw, y):
+    # y[n, o, 4ti + p, 4tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, ., .],
+    # M[i, j] = m[6i + j, o, column of the tile] in _wino4_in's layout. Aᵀ's rows:
+    # [1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1].
+    # Two phases per plane, as _wino4_in: Aᵀ M for all tiles at once (long contiguous
+    # loops over the tiles, which LLVM vectorizes), then (Aᵀ M) A row by row.
+    nb, o_n = y.shape[0], y.shape[1]
+    nr = a.shape[0]
+    w4 = tw + 1
+    plane = th * w4
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        bo = bias[o]
+        base = n * plane
+        s = np.empty((4, 6, plane), y.dtype)  # Aᵀ M, tile by tile
+        for j in range(6):
+            r0 = m[j, o, base:base + plane]
+            r1 = m[6 + j, o, base:base + plane]
+            r2 = m[12 + j, o, base:base + plane]
+            r3 = m[18 + j, o, base:base + plane]
+            r4 = m[24 + j, o, base:base + plane]
+            r5 = m[30 + j, o, base:base + plane]
+            s0 = s[0, j]
+            s1 = s[1, j]
+            s2 = s[2, j]
+            s3 = s[3, j]
+            for t in range(plane):
+                m1 = r1[t]
+                m2 = r2[t]
+                m3 = r3[t]
+                m4 = r4[t]
+                a12 = m1 + m2
+                d12 = m1 - m2
+                a34 = m3 + m4
+                d34 = m3 - m4
+                a2 = a34 + a34
+                d2 = d34 + d34
+                d4 = d2 + d2
+                s0[t] = r0[t] + a12 + a34
+                s1[t] = d12 + d2
+                s2[t] = a12 + a2 + a2
+                s3[t] = d12 + d4 + d4 + r5[t]
+        for p in range(4):
+            for ti in range(th):
+                yrow = y[n, o, 4 * ti + p]
+                t0 = ti * w4
+                for tj in range(tw):
+                    t = t0 + tj
+                    m1 = s[p, 1, t]
+                    m2 = s[p, 2, t]
+                    m3 = s[p, 3, t]
+                    m4 = s[p, 4, t]
+                    a12 = m1 + m2
+                    d12 = m1 - m2
+                    a34 = m3 + m4
+                    d34 = m3 - m4
+                    a2 = a34 + a34
+                    d2 = d34 + d34
+                    d4 = d2 + d2
+                    q = 4 * tj
+                    yrow[q] = s[p, 0, t] + a12 + a34 + bo
+                    yrow[q + 1] = d12 + d2 + bo
+                    yrow[q + 2] = a12 + a2 + a2 + bo
+                    yrow[q + 3] = d12 + d4 + d4 + s[p, 5, t] + bo
+        for r in range(nr):
+            ar = a[r, o]
+            for i in range(y.shape[2]):
+                for q in range(y.shape[3]):
+                    y[n, o, i, q] += ar * z[n, r, i, q]
+
+
+_G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+
+
+def _wino_weights(w, g=_G):
+    """(..., O, C, 3, 3) filters as (..., r², O, C): ``G g Gᵀ`` per tile position (r = 4
+    for F(2×2, 3×3), 6 for F(4×4, 3×3)), computed in float64 (F(4×4)'s G has sixths)."""
+    u = g @ w.astype(np.float64) @ g.T  # (..., O, C, r, r)
     lead = u.shape[:-4]
     o, c = u.shape[-4:-2]
-    u = np.moveaxis(u.reshape(lead + (o, c, 16)), -1, -3)
-    return np.ascontiguousarray(u)
+    u = np.moveaxis(u.reshape(lead + (o, c, -1)), -1, -3)
+    return np.ascontiguousarray(u, w.dtype)
 
 
 class _Winograd:
-    """The geometry of one F(2×2, 3×3) convolution of ``n`` images."""
+    """The geometry of one F(m×m, 3×3) convolution of ``n`` images, m = 2 or 4."""
 
-    def __init__(self, shape, padding, dtype):
+    def __init__(self, shape, padding, dtype, m=2):
         n, c, h, w = shape
         ph, pw = padding
+        self.m = m
+        self.xi = (m + 2) ** 2  # numbers per tile: the GEMMs
         self.ho, self.wo = h + 2 * ph - 2, w + 2 * pw - 2
-        self.th, self.tw = (self.ho + 1) // 2, (self.wo + 1) // 2
+        self.th, self.tw = -(-self.ho // m), -(-self.wo // m)
         self.n, self.c, self.ph, self.pw, self.dtype = n, c, ph, pw, dtype
-        self.plane = self.th * (self.tw + 1)  # one junk column per row of tiles
+        self.plane = self.th * (self.tw + 1)  # one junk tile per row of tiles
         self.cols = n * self.plane
+        self._in, self._out = (_wino_in, _wino_out) if m == 2 else (_wino4_in, _wino4_out)
+
+    def weights(self, w):
+        return _wino_weights(w, _G if self.m == 2 else _G4)
 
     def pad(self, x):
-        # zero border so that every 4×4 tile is inside: no bounds tests in the kernel
-        hp, wp = 2 * self.th + 2, 2 * self.tw + 2
+        # zero border so that every tile is inside: no bounds tests in the kernel; the
+        # width is whole tiles plus the junk tile of each row
+        m = self.m
+        hp, wp = m * self.th + 2, m * (self.tw + 1)
         xp = np.zeros((x.shape[0], self.c, hp, wp), self.dtype)
         h, w = x.shape[-2:]
         xp[:, :, self.ph:self.ph + h, self.pw:self.pw + w] = x
@@ -210,7 +383,7 @@ class _Winograd:
 
     def transform(self, x, v, c0):
         xp = self.pad(x)
-        _wino_in(xp.size, xp, self.th, v, c0)
+        self._in(xp.size, xp, self.th, v, c0)
 
     def output(self, m, bias, dst, a=None, z=None):
         """Aᵀ M A (+ bias) (+ Σ_r a[r, o] z[:, r], z from :meth:`full`) into ``dst``
@@ -218,46 +391,50 @@ class _Winograd:
         o = dst.shape[1]
         if bias is None:
             bias = np.zeros(o, self.dtype)
+        full = (self.m * self.th, self.m * self.tw)
         if a is None:
             a = np.zeros((0, o), self.dtype)
-            z = np.zeros((dst.shape[0], 0, 2 * self.th, 2 * self.tw), self.dtype)
-        full = (2 * self.th, 2 * self.tw)
-        if full == (self.ho, self.wo):
-            _wino_out(dst.size, m, bias, a, z, self.th, self.tw, dst)
+            z = np.zeros((dst.shape[0], 0) + full, self.dtype)
+        if tuple(dst.shape[2:]) == full:
+            self._out(dst.size, m, bias, a, z, self.th, self.tw, dst)
             return
         y = self.full(dst.shape[:2])
-        _wino_out(y.size, m, bias, a, z, self.th, self.tw, y)
+        self._out(y.size, m, bias, a, z, self.th, self.tw, y)
         dst[...] = y[:, :, :self.ho, :self.wo]
 
     def full(self, lead):
         """An output buffer covering whole tiles (rows and columns past Ho, Wo)."""
-        return np.empty(tuple(lead) + (2 * self.th, 2 * self.tw), self.dtype)
+        return np.empty(tuple(lead) + (self.m * self.th, self.m * self.tw), self.dtype)
 
+
+#: Narrowest output (columns) that takes F(4×4, 3×3).
+_F4_MIN_WIDTH = 20
 
 #: Bytes of transformed input per chunk of images: chunks keep the 16 GEMMs' operands
 #: in the caches and reuse their buffers, instead of touching fresh pages each call.
 _CHUNK_BYTES = 8 << 20
 
 
-def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None):
-    geo = _Winograd(x.shape, padding, x.dtype)
+def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
+    geo = _Winograd(x.shape, padding, x.dtype, m)
     n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
-    u = _wino_weights(w)  # (16, O, C)
-    ut = None if tw is None else _wino_weights(tw)  # ((K,) 16, O, C)
+    xi = geo.xi
+    u = geo.weights(w)  # (ξ, O, C)
+    ut = None if tw is None else geo.weights(tw)  # ((K,) ξ, O, C)
     nr = 0 if fb is None else fb.shape[0]
     # rank-one weight tangents a_r ⊗ b_r: conv(x, b_r) are R more output channels of the
     # value's GEMM, and the output transform adds a_r[o]·conv(x, b_r) to the tangent
-    ux = u if fb is None else np.concatenate([u, _wino_weights(fb)], axis=1)
+    ux = u if fb is None else np.concatenate([u, geo.weights(fb)], axis=1)
     two = tx is not None  # v rows: [V(ẋ) (C rows); V(x) (C rows)], or [V(x)]
     rows = 2 * c if two else c
     y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
     tangent = tx is not None or tw is not None or tb is not None or fb is not None
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
-    step = max(1, _CHUNK_BYTES // (16 * rows * geo.plane * x.itemsize))
+    step = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))
     for n0 in range(0, n, step):
         n1 = min(n, n0 + step)
-        v = np.empty((16, rows, (n1 - n0) * geo.plane), x.dtype)
+        v = np.empty((xi, rows, (n1 - n0) * geo.plane), x.dtype)
         geo.transform(x[n0:n1], v, c if two else 0)
         vx = v[:, c:] if two else v
         mx = np.matmul(ux, vx)
@@ -267,8 +444,7 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None):
         z = None
         if fb is not None:
             z = geo.full((n1 - n0, nr))
-            _wino_out(z.size, mx[:, o:], np.zeros(nr, x.dtype), np.zeros((0, nr), x.dtype),
-                      np.zeros((n1 - n0, 0) + z.shape[2:], x.dtype), geo.th, geo.tw, z)
+            geo.output(mx[:, o:], None, z)
         for i in range(1 if k is None else k):
             pick = (lambda a: a) if k is None else (lambda a: a[i])
             dst = t[n0:n1] if k is None else t[i, n0:n1]
@@ -447,5 +623,10 @@ def conv2d(primals, tangents, kwargs, k):
     # Winograd's 16 GEMMs have C as their inner dimension: for a few input channels
     # (a network's first layer) im2col's C·9 is the better GEMM
     if w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= 16:
-        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb)
+        ho = x.shape[2] + 2 * padding[0] - 2
+        wo = x.shape[3] + 2 * padding[1] - 2
+        # F(4×4) where its tiles cover the output exactly and rows of tiles are long
+        # enough to pay for its wider transforms (6×6 tiles): 28×28 maps, not 14×14
+        m = 4 if ho % 4 == 0 and wo % 4 == 0 and wo >= _F4_MIN_WIDTH else 2
+        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m)
     return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb)
