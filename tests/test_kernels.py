@@ -147,6 +147,20 @@ def test_winograd_f4_matches_the_direct_sum(dtype):
         np.testing.assert_allclose(g_, w_, rtol=0, atol=tol * np.abs(w_).max())
 
 
+def test_max_pool_2x2_kernel_keeps_the_first_maximum_and_nans():
+    """2×2 windows at stride 2 take an unrolled kernel: ties (small integers), NaNs and
+    odd sizes, value and batched tangent, against the rule's NumPy path."""
+    from dualnum.core.rules import by_name
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(-1, 2, (2, 3, 9, 8)).astype(np.float32)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    d = dn.Dual(x, rng.standard_normal((2,) + x.shape).astype(np.float32), batched=True)
+    got, want = dn.max_pool2d(d, 2), _reference(by_name("max_pool2d"), (d, 2), {})
+    np.testing.assert_array_equal(got.primal, want.primal)
+    np.testing.assert_array_equal(got.tangent, want.tangent)
+
+
 @settings(deadline=None, max_examples=30)
 @given(data=st.data())
 def test_window_kernels_match_numpy_windows(data):
