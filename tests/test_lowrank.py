@@ -25,6 +25,13 @@ def test_products_match_dense(lr):
     s = LowRank(v.a, v.b, batched=False)
     np.testing.assert_allclose(np.asarray(s), dense.sum(0))
     np.testing.assert_allclose(np.asarray(s.T), dense.sum(0).T)
+    one = LowRank(v.a[:1], v.b[:1], batched=False)  # one term: a broadcast product
+    np.testing.assert_allclose(np.asarray(one), np.outer(v.a[0], v.b[0]))
+    b4 = rng.standard_normal((3, 2, 3, 3))  # a conv weight's factors: a over O, b over the rest
+    for r in (1, 3):
+        t = LowRank(v.a[:r], b4[:r], batched=False)
+        np.testing.assert_allclose(np.asarray(t), np.einsum("ko,kcij->ocij", v.a[:r], b4[:r]))
+    np.testing.assert_allclose(np.asarray(LowRank(v.a, b4)), np.einsum("ko,kcij->kocij", v.a, b4))
 
 
 def test_jvp_with_low_rank_tangent_equals_dense(lr):

@@ -97,9 +97,11 @@ class LowRank(_Unformed):
     def dense(self):
         """The array this stands for."""
         k = self.a.shape[0]
+        tail = (1,) * (self.b.ndim - 1)
         if self.batched:
-            tail = (1,) * (self.b.ndim - 1)
             return self.a.reshape(self.a.shape + tail) * self.b[:, None]
+        if k == 1:  # one outer product: a broadcast product, not a GEMM with inner size 1
+            return self.a[0].reshape((-1,) + tail) * self.b[0]
         return (self.a.T @ self.b.reshape(k, -1)).reshape(self.shape)
 
     def astype(self, dtype, copy=True):
