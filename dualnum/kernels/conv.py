@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import kernel
+from .._jit import kernel, parallel_pieces, threads
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -431,8 +431,21 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
     y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
     tangent = tx is not None or tw is not None or tb is not None or fb is not None
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
-    step = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))
-    for n0 in range(0, n, step):
+    # chunks of images: each keeps its GEMMs' operands in the caches, and the chunks
+    # run side by side on the kernel threads (parallel_pieces), as many per thread
+    per = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))
+    nt = threads()
+    count = -(-(-(-n // per)) // nt) * nt  # chunks, a multiple of the threads
+    step = -(-n // min(count, n))
+    dirs = []  # per direction: (the tangent GEMM's left operand, whether it reads V(ẋ))
+    for i in range(1 if k is None else k):
+        utk = None if ut is None else (ut if k is None else ut[i])
+        if tx is not None:
+            dirs.append((u if utk is None else np.concatenate([u, utk], axis=2), True))
+        else:
+            dirs.append((utk, False))
+
+    def chunk(n0):
         n1 = min(n, n0 + step)
         v = np.empty((xi, rows, (n1 - n0) * geo.plane), x.dtype)
         geo.transform(x[n0:n1], v, c if two else 0)
@@ -440,26 +453,23 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
         mx = np.matmul(ux, vx)
         geo.output(mx if fb is None else mx[:, :o], b, y[n0:n1])
         if not tangent:
-            continue
+            return
         z = None
         if fb is not None:
             z = geo.full((n1 - n0, nr))
             geo.output(mx[:, o:], None, z)
-        for i in range(1 if k is None else k):
+        for i, (left, reads_tx) in enumerate(dirs):
             pick = (lambda a: a) if k is None else (lambda a: a[i])
             dst = t[n0:n1] if k is None else t[i, n0:n1]
-            txk = None if tx is None else pick(tx)[n0:n1]
-            utk = None if ut is None else pick(ut)
             tbk = None if tb is None else pick(tb)
             # the rank-one part: all R terms summed (k None), or term i (direction i)
             ak = None if fa is None else (fa if k is None else fa[i:i + 1])
             zk = None if z is None else (z if k is None else z[:, i:i + 1])
-            if txk is not None:
-                geo.transform(txk, v, 0)
-                m = np.matmul(u if utk is None else np.concatenate([u, utk], axis=2),
-                              v[:, :c] if utk is None else v)
-            elif utk is not None:
-                m = np.matmul(utk, vx)
+            if reads_tx:
+                geo.transform(pick(tx)[n0:n1], v, 0)
+                m = np.matmul(left, v[:, :left.shape[2]])
+            elif left is not None:
+                m = np.matmul(left, vx)
             elif ak is not None:
                 _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst)
                 continue
@@ -467,6 +477,8 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
                 dst[...] = tbk.reshape(-1, 1, 1)
                 continue
             geo.output(m, tbk, dst, ak, zk)
+
+    parallel_pieces(chunk, range(0, n, step))
     return y, t
 
 
