@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import kernel, parallel_pieces, threads
+from .._jit import jit, kernel, parallel_pieces, threads
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -183,13 +183,47 @@ def _wino_out(m, bias, a, z, th, tw, y):
                 y[n, o, r1, c1] = y11
 
 
+@jit
+def _bt6(d0, d1, d2, d3, d4, d5):
+    # Bᵀ d for F(4×4, 3×3), Bᵀ's rows: [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0],
+    # [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1];
+    # the products by 2, 4 and 5 are sums, which keep float32 arithmetic in float32 (and
+    # doublings are exact)
+    d00 = d0 + d0
+    d00 = d00 + d00
+    d11 = d1 + d1
+    d11 = d11 + d11
+    d22 = d2 + d2
+    d22 = d22 + d22
+    d33 = d3 + d3
+    d33 = d33 + d33
+    e = d4 - d22
+    f = d3 - d11
+    g = d4 - d2
+    h = d3 - d1
+    h = h + h
+    return (d00 - (d22 + d2) + d4, e + f, e - f, g + h, g - h, d11 - (d33 + d3) + d5)
+
+
+@jit
+def _at6(m0, m1, m2, m3, m4, m5):
+    # Aᵀ m for F(4×4, 3×3), Aᵀ's rows: [1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0],
+    # [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]
+    a12 = m1 + m2
+    d12 = m1 - m2
+    a34 = m3 + m4
+    d34 = m3 - m4
+    a2 = a34 + a34
+    d2 = d34 + d34
+    d4 = d2 + d2
+    return m0 + a12 + a34, d12 + d2, a12 + a2 + a2, d12 + d4 + d4 + m5
+
+
 @kernel
 def _wino4_in(xp, th, v, c0):
     # F(4×4, 3×3): v[6i + j, c0 + c, n·P + ti·W4 + tj] = (Bᵀ d B)[i, j] for the 6×6 tile
     # d of xp at (4 ti, 4 tj), W4 = wp / 4 = tw + 1 (one junk tile per row, as in
-    # _wino_in), P = th·W4. Bᵀ's rows: [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0],
-    # [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1];
-    # the products by 2, 4 and 5 are sums, which keep float32 arithmetic in float32.
+    # _wino_in), P = th·W4.
     nb, c_in, hp, wp = xp.shape
     w4 = wp // 4
     plane = th * w4
@@ -203,31 +237,15 @@ def _wino4_in(xp, th, v, c0):
             r = 4 * ti
             o = ti * wp
             for q in range(wp):
-                d0 = xp[n, c, r, q]
-                d1 = xp[n, c, r + 1, q]
-                d2 = xp[n, c, r + 2, q]
-                d3 = xp[n, c, r + 3, q]
-                d4 = xp[n, c, r + 4, q]
-                d5 = xp[n, c, r + 5, q]
-                d00 = d0 + d0
-                d00 = d00 + d00  # products by powers of two are exact
-                d11 = d1 + d1
-                d11 = d11 + d11
-                d22 = d2 + d2
-                d22 = d22 + d22
-                d33 = d3 + d3
-                d33 = d33 + d33
-                e = d4 - d22
-                f = d3 - d11
-                g = d4 - d2
-                h = d3 - d1
-                h = h + h
-                rows[0, o + q] = d00 - (d22 + d2) + d4
-                rows[1, o + q] = e + f
-                rows[2, o + q] = e - f
-                rows[3, o + q] = g + h
-                rows[4, o + q] = g - h
-                rows[5, o + q] = d11 - (d33 + d3) + d5
+                b0, b1, b2, b3, b4, b5 = _bt6(xp[n, c, r, q], xp[n, c, r + 1, q],
+                                              xp[n, c, r + 2, q], xp[n, c, r + 3, q],
+                                              xp[n, c, r + 4, q], xp[n, c, r + 5, q])
+                rows[0, o + q] = b0
+                rows[1, o + q] = b1
+                rows[2, o + q] = b2
+                rows[3, o + q] = b3
+                rows[4, o + q] = b4
+                rows[5, o + q] = b5
         base = n * plane
         for i in range(6):
             z = rows[i]
@@ -239,40 +257,22 @@ def _wino4_in(xp, th, v, c0):
             o5 = v[6 * i + 5, ch, base:base + plane]
             for t in range(plane):
                 q = 4 * t
-                d0 = z[q]
-                d1 = z[q + 1]
-                d2 = z[q + 2]
-                d3 = z[q + 3]
-                d4 = z[q + 4]
-                d5 = z[q + 5]
-                d00 = d0 + d0
-                d00 = d00 + d00  # products by powers of two are exact
-                d11 = d1 + d1
-                d11 = d11 + d11
-                d22 = d2 + d2
-                d22 = d22 + d22
-                d33 = d3 + d3
-                d33 = d33 + d33
-                e = d4 - d22
-                f = d3 - d11
-                g = d4 - d2
-                h = d3 - d1
-                h = h + h
-                o0[t] = d00 - (d22 + d2) + d4
-                o1[t] = e + f
-                o2[t] = e - f
-                o3[t] = g + h
-                o4[t] = g - h
-                o5[t] = d11 - (d33 + d3) + d5
+                b0, b1, b2, b3, b4, b5 = _bt6(z[q], z[q + 1], z[q + 2], z[q + 3], z[q + 4],
+                                              z[q + 5])
+                o0[t] = b0
+                o1[t] = b1
+                o2[t] = b2
+                o3[t] = b3
+                o4[t] = b4
+                o5[t] = b5
 
 
 @kernel
 def _wino4_out(m, bias, a, z, th, tw, y):
     # y[n, o, 4ti + p, 4tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, ., .],
-    # M[i, j] = m[6i + j, o, column of the tile] in _wino4_in's layout. Aᵀ's rows:
-    # [1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1].
-    # Two phases per plane, as _wino4_in: Aᵀ M for all tiles at once (long contiguous
-    # loops over the tiles, which LLVM vectorizes), then (Aᵀ M) A row by row.
+    # M[i, j] = m[6i + j, o, column of the tile] in _wino4_in's layout. Two phases per
+    # plane, as _wino4_in: Aᵀ M for all tiles at once (long contiguous loops over the
+    # tiles, which LLVM vectorizes), then (Aᵀ M) A row by row.
     nb, o_n = y.shape[0], y.shape[1]
     nr = a.shape[0]
     w4 = tw + 1
@@ -290,48 +290,22 @@ def _wino4_out(m, bias, a, z, th, tw, y):
             r3 = m[18 + j, o, base:base + plane]
             r4 = m[24 + j, o, base:base + plane]
             r5 = m[30 + j, o, base:base + plane]
-            s0 = s[0, j]
-            s1 = s[1, j]
-            s2 = s[2, j]
-            s3 = s[3, j]
             for t in range(plane):
-                m1 = r1[t]
-                m2 = r2[t]
-                m3 = r3[t]
-                m4 = r4[t]
-                a12 = m1 + m2
-                d12 = m1 - m2
-                a34 = m3 + m4
-                d34 = m3 - m4
-                a2 = a34 + a34
-                d2 = d34 + d34
-                d4 = d2 + d2
-                s0[t] = r0[t] + a12 + a34
-                s1[t] = d12 + d2
-                s2[t] = a12 + a2 + a2
-                s3[t] = d12 + d4 + d4 + r5[t]
+                s[0, j, t], s[1, j, t], s[2, j, t], s[3, j, t] = _at6(
+                    r0[t], r1[t], r2[t], r3[t], r4[t], r5[t])
         for p in range(4):
             for ti in range(th):
                 yrow = y[n, o, 4 * ti + p]
                 t0 = ti * w4
                 for tj in range(tw):
                     t = t0 + tj
-                    m1 = s[p, 1, t]
-                    m2 = s[p, 2, t]
-                    m3 = s[p, 3, t]
-                    m4 = s[p, 4, t]
-                    a12 = m1 + m2
-                    d12 = m1 - m2
-                    a34 = m3 + m4
-                    d34 = m3 - m4
-                    a2 = a34 + a34
-                    d2 = d34 + d34
-                    d4 = d2 + d2
+                    y0, y1, y2, y3 = _at6(s[p, 0, t], s[p, 1, t], s[p, 2, t], s[p, 3, t],
+                                          s[p, 4, t], s[p, 5, t])
                     q = 4 * tj
-                    yrow[q] = s[p, 0, t] + a12 + a34 + bo
-                    yrow[q + 1] = d12 + d2 + bo
-                    yrow[q + 2] = a12 + a2 + a2 + bo
-                    yrow[q + 3] = d12 + d4 + d4 + s[p, 5, t] + bo
+                    yrow[q] = y0 + bo
+                    yrow[q + 1] = y1 + bo
+                    yrow[q + 2] = y2 + bo
+                    yrow[q + 3] = y3 + bo
         for r in range(nr):
             ar = a[r, o]
             for i in range(y.shape[2]):
