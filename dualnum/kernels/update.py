@@ -33,6 +33,23 @@ def subtract_low_rank(w, low_rank, scale):
 
 
 @kernel
+def _scaled_update(p, g, s):
+    # p -= s * g, one pass (NumPy's `p -= s * g` writes s * g to a temporary first)
+    for i in prange(p.size):
+        p[i] -= s * g[i]
+
+
+def subtract_scaled(p, g, scale):
+    """In place ``p -= scale * g`` for a dense gradient ``g`` of p's shape, rounded as
+    NumPy rounds it (the product in p's dtype, then the difference)."""
+    if p.dtype.kind != "f" or g.dtype != p.dtype or not p.flags.c_contiguous \
+            or not g.flags.c_contiguous or p.shape != g.shape:
+        p -= scale * g
+        return
+    _scaled_update(p.size, p.reshape(-1), g.reshape(-1), p.dtype.type(scale))
+
+
+@kernel
 def _weighted_update(p, v, w):
     # p -= Σ_k w[k] v[k], one pass over p and the K directions
     for i in prange(p.size):
