@@ -173,7 +173,7 @@ def jit(py_func):
 
 
 _in_piece = threading.local()
-_pool = None  # (threads, ThreadPoolExecutor)
+_pool = None  # (threads, ThreadPoolExecutor, the pid that made it)
 
 
 def _run_piece(fn, item):
@@ -198,12 +198,14 @@ def parallel_pieces(fn, items):
     n = threads()
     if n <= 1 or len(items) < 2 or getattr(_in_piece, "on", False):
         return [fn(i) for i in items]
-    if _pool is None or _pool[0] != n:
+    if _pool is None or _pool[0] != n or _pool[2] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
 
-        if _pool is not None:
+        if _pool is not None and _pool[2] == os.getpid():
             _pool[1].shutdown(wait=False)
-        _pool = (n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="dualnum"))
+        # a forked child has the pool object but none of its threads: it makes its own
+        _pool = (n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="dualnum"),
+                 os.getpid())
     with _threading.single_threaded_blas():
         futures = [_pool[1].submit(_run_piece, fn, i) for i in items]
         return [f.result() for f in futures]

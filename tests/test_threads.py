@@ -3,6 +3,7 @@
 Each case runs in a fresh interpreter, since what is configured depends on what the
 process loaded before dualnum."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -109,3 +110,12 @@ def test_parallel_pieces_run_serial_kernels_on_one_blas_thread():
     with pytest.raises(ValueError, match="piece 3"):
         _jit.parallel_pieces(piece, [0, 3])
     assert [get() for get, _ in controls] == before
+    if hasattr(os, "fork"):  # a forked child has the pool object, not its threads
+        pid = os.fork()
+        if pid == 0:
+            import signal
+
+            signal.alarm(60)  # a child waiting for threads it does not have fails, not hangs
+            ok = [o[0] for o in _jit.parallel_pieces(piece, [0, 1, 2])] == [0, 1, 2]
+            os._exit(0 if ok else 1)
+        assert os.waitpid(pid, 0)[1] == 0
