@@ -215,8 +215,11 @@ def _cmd_train(args):
 
     given = {s.name: getattr(args, s.name) for s in SETTINGS
              if getattr(args, s.name, None) is not None}
-    Run(given, resume=args.resume, overwrite=args.overwrite, download=not args.no_download,
-        plot=args.plot, reporter=_console(not args.no_progress)).train()
+    kind = Run
+    if "workers" in given or "scheduler" in given:
+        from .distributed import DistributedRun as kind
+    kind(given, resume=args.resume, overwrite=args.overwrite, download=not args.no_download,
+         plot=args.plot, reporter=_console(not args.no_progress)).train()
     return 0
 
 

@@ -480,7 +480,7 @@ def format_estimator_table(stats):
     n = 4 parameters, |∇f| = 7.483, 5 samples per row
     estimator                      K  cosine (theory)    rel. MSE (theory)     scale
     weight-normal-projection       2  ...
-    weight-normal-projection       4  1.0000 (1.0000)    ...e-30 (0)         1.000
+    weight-normal-projection       4  1.0000 (1.0000)    ...e-... (0) ...1.000
     """
     lines = [f"n = {stats['n_params']} parameters, |∇f| = {stats['grad_norm']:.4g}, "
              f"{stats['samples']} samples per row",

@@ -8,6 +8,7 @@ from ..core.dual import as_float_array
 from ..core.pytree import flatten, unflatten
 from ._checks import check_rng, settings
 from .losses import per_example
+from . import perturb
 from .perturb import evaluate, make_plan
 
 __all__ = ["forward_gradient", "Estimator"]
@@ -219,11 +220,8 @@ class Estimator:
         """:meth:`describe` (``dualnum.train``'s name for it)."""
         return self.describe()
 
-    def estimate(self, apply, params, x, y, loss_fn, rng):
-        """``(loss, grads)`` for one batch: ``params`` is a pytree of arrays (a list of
-        leaves, a dict of named parameters, ...), ``apply(params, x)`` runs the model
-        with it, and ``grads`` has its structure. See the class docstring."""
-        check_rng(rng)
+    def _objective(self, apply, params, x, y, loss_fn):
+        """(f, leaves, treedef, local loss, plan) of one batch."""
         s = self._s
         if s["perturbation"] == "activity":
             loss = per_example(loss_fn)
@@ -245,13 +243,66 @@ class Estimator:
                 if len(self._plans) >= 4:  # leaves that change every call: keep a few
                     self._plans.pop(next(iter(self._plans)))
                 plan = self._plans[key] = make_plan(f, leaves, s, local)
-        res = _run(f, leaves, s, rng, local, dense=False, plan=plan)
+        return f, leaves, td, local, plan
+
+    def estimate(self, apply, params, x, y, loss_fn, rng):
+        """``(loss, grads)`` for one batch: ``params`` is a pytree of arrays (a list of
+        leaves, a dict of named parameters, ...), ``apply(params, x)`` runs the model
+        with it, and ``grads`` has its structure. See the class docstring."""
+        check_rng(rng)
+        f, leaves, td, local, plan = self._objective(apply, params, x, y, loss_fn)
+        res = _run(f, leaves, self._s, rng, local, dense=False, plan=plan)
         self.local_values = res.local_values
         return res.value, unflatten(td, res.grads)
 
     def __call__(self, problem, rng):
         return self.estimate(problem.apply, problem.leaves, problem.x, problem.y,
                              problem.loss_fn, rng)
+
+    # ------------------------------------------------------------ in shares
+    def forward(self, problem, key, blocks=None):
+        """The forward pass of :meth:`__call__` for the direction blocks ``blocks`` of
+        the evaluation keyed ``key`` (:func:`dualnum.fgrad.directions.draw_key`): a
+        :class:`dualnum.fgrad.perturb.Partial` whose ``derivatives`` are this share's.
+        Several processes evaluate shares of the blocks; :meth:`finish` turns the
+        assembled derivatives into ``(loss, grads)``, the very result of :meth:`__call__`
+        with a generator that drew ``key``. ``blocks=()`` is a primal pass: what
+        :meth:`finish` needs, no derivatives.
+
+        >>> import numpy as np, dualnum as dn
+        >>> from dualnum.fgrad.directions import blocks_of, draw_key
+        >>> model = dn.nn.Sequential(dn.nn.Linear(4, 8, rng=0), dn.nn.ReLU(),
+        ...                          dn.nn.Linear(8, 3, rng=1))
+        >>> opt = dn.optim.SGD(dict(model.named_parameters()), lr=0.1)
+        >>> leaves, _, apply = dn.train._objective(model, opt)
+        >>> x, y = np.ones((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
+        >>> problem = dn.train.Problem(None, leaves, apply, model, dn.cross_entropy, x, y)
+        >>> est = dn.fgrad.Estimator(perturbation="activity", n_directions=16)
+        >>> key = draw_key(np.random.default_rng(0))
+        >>> a, b = est.forward(problem, key, [0]), est.forward(problem, key, [1])
+        >>> full = [np.concatenate(p) for p in zip(a.derivatives, b.derivatives)]
+        >>> loss, grads = est.finish(est.forward(problem, key, ()), full)
+        >>> _, ref = est(problem, np.random.default_rng(0))
+        >>> all(np.array_equal(g, r) for g, r in zip(grads, ref))
+        True
+        """
+        if self._s["chunk_size"] is not None and self._s["chunk_size"] < self.n_directions:
+            raise ValueError(f"chunk_size={self._s['chunk_size']} draws a key per pass; "
+                             f"an evaluation in shares covers all {self.n_directions} "
+                             f"directions in one pass: drop chunk_size")
+        f, leaves, td, local, plan = self._objective(problem.apply, problem.leaves,
+                                                     problem.x, problem.y, problem.loss_fn)
+        part = perturb.forward(f, leaves, self._s, key, blocks=blocks, local_loss=local,
+                               plan=plan)
+        part.leaves, part.td = leaves, td
+        return part
+
+    def finish(self, part, derivatives):
+        """``(loss, grads)`` from a :meth:`forward` pass and the derivatives of all
+        blocks (see :meth:`forward`)."""
+        res = perturb.finish(part, part.leaves, derivatives, dense=False)
+        self.local_values = res.local_values
+        return res.value, unflatten(part.td, res.grads)
 
     def __repr__(self):
         d = self.describe()

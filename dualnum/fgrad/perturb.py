@@ -53,10 +53,11 @@ from ..core.dual import Dual
 from ..core.errors import ShapeError
 from ..kernels import conv as _conv
 from . import combine
-from .directions import activity_directions, sample_directions
+from .directions import activity_directions, draw_key, sample_directions, slots_of
 from .losses import check_per_example
 
-__all__ = ["layer_output", "local_head", "evaluate", "Result"]
+__all__ = ["layer_output", "local_head", "evaluate", "forward", "finish", "Result",
+           "Partial"]
 
 _RUN = contextvars.ContextVar("dualnum_fgrad_run", default=None)
 
@@ -117,7 +118,7 @@ class _Site:
     tangent."""
 
     __slots__ = ("module", "x", "u", "basis", "start", "stop", "leaves", "window",
-                 "weight")
+                 "weight", "stream", "n_slots", "shape", "dtype")
 
     def __init__(self):
         self.window = None
@@ -199,8 +200,10 @@ class _Run:
     """The state of one evaluation (or, with ``plan=None`` and ``planning``, of the
     primal pass that finds the blocks' shapes first)."""
 
-    def __init__(self, s, level, rng, leaves, local_loss, plan=None, planning=False):
-        self.s, self.level, self.rng = s, level, rng
+    def __init__(self, s, level, key, leaves, local_loss, plan=None, planning=False,
+                 blocks=None):
+        self.s, self.level, self.key, self.blocks = s, level, key, blocks
+        self.n_sites = 0
         self.activity = s["perturbation"] == "activity"
         self.index = {id(x): i for i, x in enumerate(leaves)}
         self.local_loss = local_loss
@@ -238,15 +241,21 @@ class _Run:
             if planned is not None and planned[0] == seg.count:
                 window = planned[1]
         seg.count += 1
+        self.n_sites += 1  # stream 0 is weight perturbation's; layer l's is l + 1
         k = self.s["n_directions"]
         proj = self.s["combination"] == "projection"
         n = shape[1] * window[0] * window[1] if window else math.prod(shape[1:])
         basis = proj and k >= n
+        if window and self.blocks is not None:
+            raise ValueError(
+                f"{type(module).__name__}'s directional derivatives are read window by window "
+                f"for a pooled dn.nn.LocalHead, which needs every slot of its block in one "
+                f"evaluation; evaluate all blocks (blocks=None), not a share of them")
         if basis and window:
             u = _window_basis(window, shape, yp.dtype)
         else:
-            u = activity_directions(self.rng, n if basis else k, shape, yp.dtype,
-                                    self.s["distribution"], basis)
+            u = activity_directions(self.key, self.n_sites, n if basis else k, shape,
+                                    yp.dtype, self.s["distribution"], basis, self.blocks)
         old = seg.slots
         if yt is None:
             parts = [np.zeros((old,) + shape, yp.dtype)] if old else []
@@ -259,7 +268,11 @@ class _Run:
         site.module, site.u, site.basis, site.leaves = module, u, basis, leaves
         site.x, site.weight = _at(x, self.level)[0], getattr(module, "weight", None)
         site.start, site.stop, site.window = old, old + u.shape[0], window
+        site.stream, site.n_slots = self.n_sites, n if basis else k
+        site.shape, site.dtype = shape, yp.dtype
         seg.sites.append(site)
+        if not u.shape[0]:  # this share holds none of this layer's directions
+            return y
         seg.slots = site.stop
         t = np.concatenate(parts + [u]) if parts else np.ascontiguousarray(u)
         return Dual._new(yp, t, seg.slots, self.level)
@@ -336,13 +349,37 @@ class _Run:
         c = self.s["clip"]
         return d if c is None else np.clip(d, -c, c)
 
-    def weight_grads(self, vs, leaves, dense):
+    def derivatives(self):
+        """This evaluation's directional derivatives, one array per segment (weight
+        perturbation: (K,)) or per site (activity: (slots, B), or (K, B, windows) for a
+        windowed site), over the slots of its blocks, in order."""
+        if not self.activity:
+            k = len(slots_of(self.blocks, self.s["n_directions"]))
+            return [np.asarray(self._tangent(seg.loss, k), np.float64)
+                    for seg in self.segments]
+        out = []
+        for seg in self.segments:
+            if not seg.sites:
+                continue
+            d = self._tangent(seg.loss, seg.slots)  # (slots, B)
+            for site in seg.sites:
+                out.append(self._window_derivatives(seg, d) if site.window is not None
+                           else d[site.start:site.stop])
+        return out
+
+    def counts(self):
+        """The number of directions of each array :meth:`derivatives` returns, when all
+        blocks are evaluated."""
+        if not self.activity:
+            return [self.s["n_directions"]] * len(self.segments)
+        return [site.n_slots for seg in self.segments for site in seg.sites]
+
+    def weight_grads(self, vs, leaves, dense, derivatives):
         k = self.s["n_directions"]
         grads = [None] * len(leaves)
         if len(self.segments) == 1:
             self.segments[0].leaves = set(range(len(leaves)))
-        for seg in self.segments:
-            d = self._tangent(seg.loss, k)
+        for seg, d in zip(self.segments, derivatives):
             d = self._clip(np.asarray(d, np.float64))
             idx = sorted(seg.leaves)
             if self.s["combination"] == "projection":
@@ -383,32 +420,35 @@ class _Run:
         dk = np.einsum("kbcp,bcp->kbp", ht.reshape(k, b, c, -1), up.reshape(b, c, -1))
         return dk  # (K, B, Hh·Wh)
 
-    def activity_grads(self, leaves):
+    def _directions(self, site):
+        """All of a site's directions (an evaluation of a share drew only its own)."""
+        if self.blocks is None:
+            return site.u
+        return activity_directions(self.key, site.stream, site.n_slots, site.shape,
+                                   site.dtype, self.s["distribution"], site.basis)
+
+    def activity_grads(self, leaves, derivatives):
         grads = [None] * len(leaves)
         proj = self.s["combination"] == "projection"
-        for seg in self.segments:
-            if not seg.sites:
-                continue
-            d = self._tangent(seg.loss, seg.slots)  # (slots, B)
-            for site in seg.sites:
-                b = site.u.shape[1]
-                if site.window is not None:
-                    dk = self._clip(self._window_derivatives(seg, d))
-                    gz = self._windowed_grad(site, dk, proj)
+        sites = [site for seg in self.segments for site in seg.sites]
+        for site, d in zip(sites, derivatives):
+            b = site.shape[0]
+            if site.window is not None:
+                gz = self._windowed_grad(site, self._clip(d), proj)
+            else:
+                ds = self._clip(d)
+                if site.basis:  # the projection onto everything: d is ∇_z ℓ itself
+                    gz = np.ascontiguousarray(ds.T).reshape(site.shape)
+                elif proj:
+                    gz = combine.project_per_example(self._directions(site), ds)
                 else:
-                    ds = self._clip(d[site.start:site.stop])
-                    if site.basis:  # the projection onto everything: d is ∇_z ℓ itself
-                        gz = np.ascontiguousarray(ds.T).reshape(site.u.shape[1:])
-                    elif proj:
-                        gz = combine.project_per_example(site.u, ds)
-                    else:
-                        gz = combine.mean_per_example(site.u, ds)
-                gz = (gz / b).astype(site.u.dtype, copy=False)
-                gw, gb = _local_grads(site.module, site.x, gz)
-                for name, i in site.leaves:
-                    g = gw if name == "weight" else gb
-                    g = g.astype(leaves[i].dtype, copy=False)
-                    grads[i] = g if grads[i] is None else grads[i] + g
+                    gz = combine.mean_per_example(self._directions(site), ds)
+            gz = (gz / b).astype(site.dtype, copy=False)
+            gw, gb = _local_grads(site.module, site.x, gz)
+            for name, i in site.leaves:
+                g = gw if name == "weight" else gb
+                g = g.astype(leaves[i].dtype, copy=False)
+                grads[i] = g if grads[i] is None else grads[i] + g
         missing = [i for i, g in enumerate(grads) if g is None]
         if missing:
             raise ValueError(
@@ -465,25 +505,42 @@ def make_plan(f, leaves, s, local_loss):
     return plan
 
 
-def evaluate(f, leaves, s, rng, *, local_loss=None, dense=True, plan=None):
-    """Run ``f(leaves)`` once under settings ``s`` (from :func:`~dualnum.fgrad._checks.
-    settings`) and return a :class:`Result`. ``leaves`` is a list of float arrays; ``f``
-    returns the loss: a scalar, or per-example losses (required by activity
-    perturbation), whose mean is the objective. ``local_loss(head_output)`` gives each
-    LocalHead's loss (the same kind as f's); without it LocalHeads are inactive.
-    ``plan`` (from :func:`make_plan`) names the windowed sites; activity perturbation with
-    local losses makes one when it is None."""
+class Partial:
+    """What the forward pass of an evaluation leaves (:func:`forward`): ``value`` and
+    ``local_values`` as in :class:`Result`, ``derivatives`` (the directional derivatives
+    of the evaluated blocks, one array per segment or site, see ``_Run.derivatives``),
+    ``counts`` (each array's number of directions over all blocks), ``key``, ``blocks``,
+    and what :func:`finish` needs: the layers' inputs, the blocks' structure."""
+
+    __slots__ = ("run", "value", "local_values", "derivatives", "counts", "vs", "key",
+                 "blocks", "leaves", "td")
+
+
+def forward(f, leaves, s, key, *, blocks=None, local_loss=None, plan=None):
+    """The forward pass of an evaluation (see :func:`evaluate`) with the directions of
+    ``key`` (:func:`~dualnum.fgrad.directions.draw_key`), for the direction blocks
+    ``blocks`` only (None: all; ``()``: none, a primal pass that records what
+    :func:`finish` needs). Returns a :class:`Partial`.
+
+    Every direction is a pure function of (key, stream, block), and each direction's
+    derivative is computed by the same kernels whichever other blocks share the pass,
+    so the derivatives of a share are those of the whole (bit for bit where the BLAS
+    products of the tangent batch are computed row by row, as single-threaded OpenBLAS
+    does): the shares of several processes assemble into the single-process result."""
     k = s["n_directions"]
     if plan is None and s["perturbation"] == "activity" and local_loss is not None:
         plan = make_plan(f, leaves, s, local_loss)
     lvl, token = _levels.open_level("forward_gradient")
     try:
+        vs = None
         if s["perturbation"] == "weight":
-            vs = sample_directions(rng, leaves, k, s["distribution"])
-            args = [Dual._new(x, v, k, lvl) for x, v in zip(leaves, vs)]
+            vs = sample_directions(key, leaves, k, s["distribution"], blocks)
+            kb = len(slots_of(blocks, k))
+            args = [Dual._new(x, v, kb, lvl) for x, v in zip(leaves, vs)] if kb \
+                else list(leaves)
         else:
-            vs, args = None, list(leaves)
-        run = _Run(s, lvl, rng, args, local_loss, plan=plan)
+            args = list(leaves)
+        run = _Run(s, lvl, key, args, local_loss, plan=plan, blocks=blocks)
         rtoken = _RUN.set(run)
         try:
             out = f(args)
@@ -507,19 +564,56 @@ def evaluate(f, leaves, s, rng, *, local_loss=None, dense=True, plan=None):
                         f"{shape}; take the mean of per-example losses (or use "
                         f"perturbation='activity', which takes them per example)")
         run.segments[-1].loss = out
-        if run.activity:
-            grads = run.activity_grads(leaves)
-        else:
-            grads = run.weight_grads(vs, leaves, dense)
-        local = [float(_mean_value(_at(seg.loss, lvl)[0])) for seg in run.segments[:-1]]
-        return Result(_mean_value(value), grads, local)
+        part = Partial()
+        part.run, part.vs, part.key, part.blocks = run, vs, key, blocks
+        part.derivatives, part.counts = run.derivatives(), run.counts()
+        part.local_values = [float(_mean_value(_at(seg.loss, lvl)[0]))
+                             for seg in run.segments[:-1]]
+        part.value = _mean_value(value)
+        for seg in run.segments:  # the tangents are read: keep only the primals
+            seg.loss = None
+        return part
     finally:
         _levels.close_level(lvl, token)
+
+
+def finish(part, leaves, derivatives, dense=True):
+    """The :class:`Result` of an evaluation from its :class:`Partial` (any share of the
+    blocks, even none) and ``derivatives``, the derivatives of all blocks (as
+    ``part.derivatives`` holds them when ``part`` evaluated all of them)."""
+    run = part.run
+    if len(derivatives) != len(part.counts):
+        raise ValueError(f"finish needs {len(part.counts)} arrays of derivatives (one per "
+                         f"segment or layer), got {len(derivatives)}")
+    for i, (d, n) in enumerate(zip(derivatives, part.counts)):
+        if np.shape(d)[:1] != (n,):
+            raise ShapeError(f"derivatives[{i}] must hold {n} directions (axis 0), got "
+                             f"shape {np.shape(d)}")
+    if run.activity:
+        grads = run.activity_grads(leaves, derivatives)
+    else:
+        vs = part.vs if part.blocks is None else sample_directions(
+            part.key, leaves, run.s["n_directions"], run.s["distribution"])
+        grads = run.weight_grads(vs, leaves, dense, derivatives)
+    return Result(part.value, grads, part.local_values)
+
+
+def evaluate(f, leaves, s, rng, *, local_loss=None, dense=True, plan=None):
+    """Run ``f(leaves)`` once under settings ``s`` (from :func:`~dualnum.fgrad._checks.
+    settings`) and return a :class:`Result`. ``leaves`` is a list of float arrays; ``f``
+    returns the loss: a scalar, or per-example losses (required by activity
+    perturbation), whose mean is the objective. ``local_loss(head_output)`` gives each
+    LocalHead's loss (the same kind as f's); without it LocalHeads are inactive.
+    ``plan`` (from :func:`make_plan`) names the windowed sites; activity perturbation with
+    local losses makes one when it is None. The directions come from one key drawn from
+    ``rng``: :func:`forward` with all blocks, then :func:`finish`."""
+    part = forward(f, leaves, s, draw_key(rng), local_loss=local_loss, plan=plan)
+    return finish(part, leaves, part.derivatives, dense)
 
 
 def _batch_of(run):
     for seg in run.segments:
         for site in seg.sites:
-            return site.u.shape[1]
+            return site.shape[0]
     raise ValueError("activity perturbation found no layer to perturb: f ran no dn.nn.Linear "
                      "or dn.nn.Conv2d layer with the given parameters")

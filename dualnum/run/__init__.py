@@ -5,10 +5,10 @@ checkpoints, signals and the summary. ``dualnum train`` and ``dualnum eval`` are
 command lines over :class:`Run` and :func:`evaluate_checkpoint`.
 """
 from .directory import RunDirectory, RunDirectoryError, RunLockedError
-from .settings import DEFAULTS, SETTINGS, SettingError, resolve
+from .settings import DEFAULTS, RECIPES, SETTINGS, SettingError, resolve
 from .training import (ROOT, Interrupted, Reporter, Run, RunError, evaluate_checkpoint,
                        plot_metrics)
 
 __all__ = ["Run", "RunError", "Interrupted", "Reporter", "evaluate_checkpoint",
            "plot_metrics", "RunDirectory", "RunDirectoryError", "RunLockedError",
-           "SETTINGS", "DEFAULTS", "SettingError", "resolve", "ROOT"]
+           "SETTINGS", "DEFAULTS", "RECIPES", "SettingError", "resolve", "ROOT"]

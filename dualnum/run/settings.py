@@ -9,8 +9,11 @@ the code that reads it.
 
 >>> from dualnum.run.settings import resolve
 >>> cfg = resolve({"data": "mnist", "optimizer": "adam"})
->>> cfg["lr"], cfg["directions"], cfg["distribution"], cfg["eval_every"]
-(0.001, 64, 'outer', 500)
+>>> cfg["estimator"], cfg["lr"], cfg["directions"], cfg["distribution"], cfg["eval_every"]
+('activity', 0.003, 64, 'normal', 500)
+>>> cfg = resolve({"data": "mnist", "estimator": "weight"})
+>>> cfg["optimizer"], cfg["lr"], cfg["directions"], cfg["distribution"]
+('sgd', 0.005, 64, 'outer')
 >>> resolve({"momentum": 5})
 Traceback (most recent call last):
 ...
@@ -52,16 +55,18 @@ DEFAULTS = {
                                           directions=16, distribution="rademacher")),
 }
 #: The default forward-gradient recipe of each model (bench/QUALITY.md): activity
-#: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025). For the mlp
-#: and logreg, K directions per layer at least as many as the layer is wide make the
-#: projection the exact activity gradient; the cnn's activations are too wide for that,
-#: so each of its blocks trains by a local head (local losses), whose 2×2 pooling
-#: windows K = 64 covers.
+#: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025), K = 64
+#: directions per layer. For the default mlp (64 hidden units) and the logreg, 64 covers
+#: every layer's width, and the projection is then the exact activity gradient; a wider
+#: mlp gets a stochastic estimate at the same cost per layer (and the same bytes per
+#: step in distributed runs), unless --directions is raised to its width. The cnn's
+#: activations are too wide for that, so each of its blocks trains by a local head
+#: (local losses), whose 2×2 pooling windows K = 64 covers.
 RECIPES = {
     "logreg": dict(estimator="activity", combination="projection", local_losses=False,
                    directions=64, optimizer="adam"),
     "mlp": dict(estimator="activity", combination="projection", local_losses=False,
-                directions="hidden", optimizer="adam"),
+                directions=64, optimizer="adam"),
     "cnn": dict(estimator="activity", combination="projection", local_losses=True,
                 directions=64, optimizer="adam"),
 }
@@ -100,6 +105,7 @@ class Setting:
     trajectory: bool = False
     metavar: str | None = None
     hint: str = ""
+    inherit: bool = True  # False: a resumed run does not take it from the checkpoint
 
     @property
     def flag(self):
@@ -276,13 +282,11 @@ def _default_local_losses(cfg):
 
 
 def _default_directions(cfg):
-    """with activity perturbation: the hidden width (at least 64) for the mlp, 64 for the
-    logreg and cnn; with --estimator weight: 16 for digits, spirals, blobs; 64 for mnist,
-    fashion-mnist"""
+    """64 per layer (exact up to 64 hidden units); with --estimator weight: 16 for
+    digits, spirals, blobs; 64 for mnist, fashion-mnist"""
     if _weight(cfg):
         return DEFAULTS[cfg["data"]]["weight"]["directions"]
-    k = RECIPES[cfg["model"]]["directions"]
-    return max(cfg["hidden"], 64) if k == "hidden" else k
+    return RECIPES[cfg["model"]]["directions"]
 
 
 def _default_distribution(cfg):
@@ -330,6 +334,7 @@ _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "o
           "1": True, "0": False}
 _MAX_STEPS = 10**9
 _DATA, _OPT, _RUN = "data", "model and optimisation", "run"
+_CLUSTER = "distributed training"
 #: Every setting of a run, in the order a config lists them.
 SETTINGS = (
     Setting("data", "choice", "dataset", _DATA, "digits", choices=_datasets,
@@ -387,6 +392,12 @@ SETTINGS = (
             _RUN, 500, low=0, high=_MAX_STEPS, metavar="N"),
     Setting("log_every", "int", "write a metrics line every N steps", _RUN, 10, low=1,
             high=_MAX_STEPS, metavar="N"),
+    # Where the steps run (dualnum.distributed); the trajectory is the same either way.
+    Setting("workers", "int", "train on a Dask LocalCluster of N worker processes started "
+            "for this run (pip install 'dualnum[distributed]')", _CLUSTER, None, low=1,
+            high=1024, optional=True, metavar="N", inherit=False),
+    Setting("scheduler", "path", "train on the existing Dask cluster with this scheduler",
+            _CLUSTER, None, optional=True, metavar="tcp://HOST:PORT", inherit=False),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 #: Settings that change the training trajectory.
@@ -436,7 +447,7 @@ def resolve(given, base=None, *, where=None):
     for s in SETTINGS:
         if s.name in given:
             cfg[s.name] = given[s.name]
-        elif s.name in base:
+        elif s.name in base and s.inherit:
             cfg[s.name] = base[s.name]
         elif s.default is _BY_DATA:
             cfg[s.name] = DEFAULTS[cfg["data"]][s.name]

@@ -6,7 +6,7 @@ over :class:`Run`; so is any other front end (a distributed one, a notebook).
 >>> out = tempfile.mkdtemp() + "/run"
 >>> summary = dn.run.Run({"data": "blobs", "steps": 30, "out": out}).train()
 >>> summary["steps"], summary["config"]["optimizer"], summary["test_accuracy"] > 0.9
-(30, 'sgd', True)
+(30, 'adam', True)
 >>> dn.run.Run({"data": "blobs", "steps": 30, "out": out}).train()
 Traceback (most recent call last):
 ...
@@ -533,6 +533,7 @@ class Run:
                                  else None),
             "resumed_from": self.start if self.resume else None,
             "parameters": count_parameters(self.model),
+            **self._summary_extra(),
             "config": cfg,
             "references": self.estimator.settings().get("references", []),
             "version": __version__,
@@ -562,6 +563,10 @@ class Run:
                            + (", loss.png, accuracy.png" if "plots" in summary["files"]
                               else ""))
         return _finite_or_none(summary)
+
+    def _summary_extra(self):
+        """Entries a front end adds to the summary (a distributed run: its workers)."""
+        return {}
 
     # ================================================================ signals
     @contextlib.contextmanager
