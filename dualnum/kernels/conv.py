@@ -407,9 +407,10 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
     # chunks of images: each keeps its GEMMs' operands in the caches, and the chunks
     # run side by side on the kernel threads (parallel_pieces), as many per thread
-    per = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))
+    per = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))  # images
     nt = threads()
-    count = -(-(-(-n // per)) // nt) * nt  # chunks, a multiple of the threads
+    count = -(-n // per)
+    count = -(-count // nt) * nt  # a multiple of the threads: none waits for the last
     step = -(-n // min(count, n))
     dirs = []  # per direction: (the tangent GEMM's left operand, whether it reads V(ẋ))
     for i in range(1 if k is None else k):
@@ -441,16 +442,16 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
             zk = None if z is None else (z if k is None else z[:, i:i + 1])
             if reads_tx:
                 geo.transform(pick(tx)[n0:n1], v, 0)
-                m = np.matmul(left, v[:, :left.shape[2]])
+                mt = np.matmul(left, v[:, :left.shape[2]])
             elif left is not None:
-                m = np.matmul(left, vx)
+                mt = np.matmul(left, vx)
             elif ak is not None:
                 _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst)
                 continue
             else:
                 dst[...] = tbk.reshape(-1, 1, 1)
                 continue
-            geo.output(m, tbk, dst, ak, zk)
+            geo.output(mt, tbk, dst, ak, zk)
 
     parallel_pieces(chunk, range(0, n, step))
     return y, t
