@@ -8,31 +8,15 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import numpy as np  # noqa: E402
+import numpy as np
 
-import train_step as ts  # noqa: E402
-import dualnum as dn  # noqa: E402
-from dualnum.core.rules import by_name  # noqa: E402
-from dualnum.kernels import conv  # noqa: E402
+from _setup import dualnum_step, ts
+from dualnum.core.rules import by_name
+from dualnum.kernels import conv
 
 name = sys.argv[1] if len(sys.argv) > 1 else "mlp"
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-spec, in_shape, _ = ts.arch(name, False)
-x, y, _ = ts.load_batch(64, "auto", 0)
-x = x.reshape((64,) + in_shape)
-model = ts.build_dualnum(spec, 0)
-params = dict(model.named_parameters())
-loss = ts.dualnum_loss(model, x, y)
-opt = dn.optim.SGD(params, lr=1e-5)
-rng = np.random.default_rng(0)
-
-
-def step():
-    _, g = dn.forward_gradient(loss, params, rng=rng)
-    opt.step(g)
-
-
+step = dualnum_step(name)[0]
 rule = by_name("matmul")
 on = (conv.parallel_pieces, rule.fused)
 off = (lambda fn, items: [fn(i) for i in items], None)

@@ -6,34 +6,15 @@ import cProfile
 import os
 import pstats
 import sys
+import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import numpy as np  # noqa: E402
-
-import train_step as ts  # noqa: E402
+from _setup import dualnum_step
 
 name, dist = sys.argv[1], sys.argv[2]
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-import dualnum as dn  # noqa: E402
-
-spec, in_shape, _ = ts.arch(name, False)
-x, y, _ = ts.load_batch(64, "auto", 0)
-x = x.reshape((64,) + in_shape)
-model = ts.build_dualnum(spec, 0)
-params = dict(model.named_parameters())
-loss = ts.dualnum_loss(model, x, y)
-opt = dn.optim.SGD(params, lr=1e-5)
-rng = np.random.default_rng(0)
-
-
-def step():
-    _, g = dn.forward_gradient(loss, params, rng=rng, distribution=dist)
-    opt.step(g)
-
-
+step = dualnum_step(name, distribution=dist)[0]
 step()
 step()
-import time  # noqa: E402
 pr = cProfile.Profile(time.perf_counter if os.environ.get("WALL") else time.process_time)
 pr.enable()
 for _ in range(steps):

@@ -18,17 +18,9 @@ spec, in_shape, _ = ts.arch("cnn", False)
 x, y, _ = ts.load_batch(64, "auto", 0)
 x = x.reshape((64,) + in_shape)
 if which == "dn":
-    import dualnum as dn
+    from _setup import dualnum_step
 
-    model = ts.build_dualnum(spec, 0)
-    params = dict(model.named_parameters())
-    loss = ts.dualnum_loss(model, x, y)
-    opt = dn.optim.SGD(params, lr=1e-5)
-    rng = np.random.default_rng(0)
-
-    def step():
-        _, g = dn.forward_gradient(loss, params, rng=rng)
-        opt.step(g)
+    step = dualnum_step("cnn")[0]
 else:
     import torch
     import torch.nn.functional as tF
