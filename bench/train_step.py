@@ -10,6 +10,8 @@ Timing (logistic regression 784→10, MLP 784→1024→1024→10, CNN of four 3�
 with 64 channels; batch 64, float32, 2 threads), in one run:
 
 * F: the loss value alone (PyTorch: under ``torch.no_grad``);
+* FG, default: ``dn.forward_gradient(loss, params, rng=rng)`` then ``SGD.step(g)``, every
+  setting at the library's default (what a user's script calls);
 * FG: one forward-gradient step through dualnum's public API,
   ``dn.forward_gradient(loss, params, rng=rng, distribution=D)`` then
   ``dn.optim.SGD(params, lr).step(g)`` (in place), for every distribution in
@@ -344,6 +346,15 @@ def setup_model(name, args, dists, systems):
     parts_ok = hasattr(fg, "sample_directions") and hasattr(fg, "estimate")
     if "dualnum" in systems:
         bench.add(("dualnum", "F"), lambda: loss(params))
+        default_rng = np.random.default_rng(seed_rng.integers(2**63))
+
+        def default_step():
+            # what a user's script calls: every setting at the library's default (the
+            # default distribution, dense estimates)
+            _, g = dn.forward_gradient(loss, params, rng=default_rng)
+            opt.step(g)
+
+        bench.add(("dualnum", "default", "FG"), default_step)
     for dist in (dists if "dualnum" in systems else ()):
         step_rng = np.random.default_rng(seed_rng.integers(2**63))
 
@@ -697,6 +708,16 @@ def ratio(times, a, b):
     return f"{x['median'] / y['median']:.2f} ({per_round:.2f})"
 
 
+def _default_label():
+    """The default distribution, as dn.forward_gradient's signature or settings say."""
+    try:
+        from dualnum.fgrad._checks import default_distribution
+
+        return f"`{default_distribution('weight', 'mean')}`, dense estimate"
+    except ImportError:
+        return "dense estimate"
+
+
 def report_models(results, dists, has_torch):
     print("### Step times (ms, medians)\n")
     print("F: loss value only. FG: one forward-gradient step (sample v, one forward-mode pass, "
@@ -713,9 +734,10 @@ def report_models(results, dists, has_torch):
     print(head + "\n" + line)
     for r in results:
         t = {k: v["median"] for k, v in r["times"].items()}
-        for dist in dists:
+        for dist in (["default"] if ("dualnum", "default", "FG") in t else []) + list(dists):
             fg_key = ("dualnum", dist, "FG")
-            row = (f"| {r['name']} | {r['n_params'] / 1e6:.3f} M | {dist} | "
+            label = f"default ({_default_label()})" if dist == "default" else dist
+            row = (f"| {r['name']} | {r['n_params'] / 1e6:.3f} M | {label} | "
                    f"{ms(t[('dualnum', 'F')])} | {ms(t[fg_key])} | "
                    f"{ratio(r['times'], fg_key, ('dualnum', 'F'))} |")
             if ("torch", "BP") in t:

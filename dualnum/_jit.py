@@ -141,8 +141,9 @@ class _Kernel:
         return self._parallel
 
     def __call__(self, n, *args):
-        """Run on ``n`` elements: serial below PARALLEL_MIN, parallel above."""
-        if n < PARALLEL_MIN:
+        """Run on ``n`` elements: serial below PARALLEL_MIN, parallel above; serial
+        inside a piece of :func:`parallel_pieces` (the pieces are the parallelism)."""
+        if n < PARALLEL_MIN or getattr(_in_piece, "on", False):
             f = self._serial
             if f is None:
                 f = self.serial
@@ -169,6 +170,45 @@ def jit(py_func):
     """A plain (serial) numba function with the project's options, for helpers that
     kernels call."""
     return _njit(py_func)
+
+
+_in_piece = threading.local()
+_pool = None  # (threads, ThreadPoolExecutor, the pid that made it)
+
+
+def _run_piece(fn, item):
+    _in_piece.on = True
+    try:
+        return fn(item)
+    finally:
+        _in_piece.on = False
+
+
+def parallel_pieces(fn, items):
+    """``[fn(item) for item in items]``, the items spread over :func:`threads` Python
+    threads, each item with serial kernels and single-threaded BLAS.
+
+    For work that splits into a few large independent pieces (a convolution's chunks of
+    images): one synchronisation per piece instead of one per kernel and per GEMM, and a
+    piece delayed by another process on a shared machine delays only itself. ``fn``
+    must release the GIL for its heavy parts (numba kernels and NumPy's BLAS calls do).
+    """
+    global _pool
+    items = list(items)
+    n = threads()
+    if n <= 1 or len(items) < 2 or getattr(_in_piece, "on", False):
+        return [fn(i) for i in items]
+    if _pool is None or _pool[0] != n or _pool[2] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _pool is not None and _pool[2] == os.getpid():
+            _pool[1].shutdown(wait=False)
+        # a forked child has the pool object but none of its threads: it makes its own
+        _pool = (n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="dualnum"),
+                 os.getpid())
+    with _threading.single_threaded_blas():
+        futures = [_pool[1].submit(_run_piece, fn, i) for i in items]
+        return [f.result() for f in futures]
 
 
 def threads():

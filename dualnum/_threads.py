@@ -27,9 +27,11 @@ way whatever was imported first:
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
+import threading
 
 _STATE = {"openblas": "not configured", "layer": "not chosen"}
 
@@ -96,6 +98,61 @@ def quiet_openblas_now():
     _STATE["openblas"] = ("idle threads sleep at once (threads restarted after NumPy "
                           "loaded OpenBLAS)" if done else "OpenBLAS not found or not adjustable")
     return done
+
+
+_BLAS_CONTROLS = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_BEFORE = []
+
+
+def _blas_controls():
+    """(get_num_threads, set_num_threads) of every OpenBLAS loaded in this process (the
+    names differ between builds: NumPy's wheels prefix them ``scipy_openblas_``)."""
+    global _BLAS_CONTROLS
+    if _BLAS_CONTROLS is None:
+        found = []
+        for path in _loaded_libraries():
+            if "openblas" not in os.path.basename(path).lower():
+                continue
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""),
+                                   ("openblas_", "64_"), ("openblas_", "")):
+                get = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                    found.append((get, put))
+                    break
+        _BLAS_CONTROLS = found
+    return _BLAS_CONTROLS
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """OpenBLAS on one thread inside the block (nested and concurrent blocks share one
+    setting, restored when the last leaves): for work split into coarse pieces that
+    threads of dualnum's own run side by side, where BLAS's threads would only wait
+    for each other."""
+    global _BLAS_USERS, _BLAS_BEFORE
+    controls = _blas_controls()
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_BEFORE = [get() for get, _ in controls]
+            for _, put in controls:
+                put(1)
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                for (_, put), n in zip(controls, _BLAS_BEFORE):
+                    put(n)
 
 
 def foreign_libgomp():

@@ -251,7 +251,7 @@ class ForwardGradient(Estimator):
     ('weight', 16, 'rademacher', 'mean')
     """
 
-    def __init__(self, n_directions=1, distribution="normal", chunk_size=None, clip=None):
+    def __init__(self, n_directions=1, distribution=None, chunk_size=None, clip=None):
         super().__init__(perturbation="weight", n_directions=n_directions,
                          distribution=distribution, combination="mean", local_losses=False,
                          clip=clip, chunk_size=chunk_size)
@@ -340,7 +340,7 @@ def _objective(model, optimizer):
 
 
 def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="forward",
-        n_directions=1, distribution="normal", chunk_size=None, clip=None, eval_data=None,
+        n_directions=1, distribution=None, chunk_size=None, clip=None, eval_data=None,
         eval_every=None, eval_batch_size=1024, callback=None, log_every=1, record=True):
     """Train ``model`` for ``steps`` optimizer steps on batches from ``train_data``.
 
@@ -349,7 +349,8 @@ def fit(model, loss_fn, train_data, *, steps, optimizer, rng=None, gradient="for
 
     * ``gradient="forward"``: the forward gradient of Baydin et al. (2022), ``mean_k
       (∇f·v_k) v_k`` over ``n_directions`` random directions from ``distribution``
-      (``"normal"``, ``"rademacher"``, ... as ``dn.forward_gradient`` offers), all in one
+      (``"outer"``, the default, ``"normal"``, ``"rademacher"``, as
+      ``dn.forward_gradient`` offers), all in one
       batched forward pass, or in passes of ``chunk_size`` directions. ``clip`` limits
       every directional derivative ``∇f·v_k`` to ``[-clip, clip]`` (``clip=`` of
       ``dn.forward_gradient``), which stabilises early training at the price of a bias

@@ -146,11 +146,11 @@ def test_clip_limits_every_directional_derivative():
     dc = np.clip(d, -0.3, 0.3)
     assert np.any(np.abs(d) > 0.3)
     _, g = dn.forward_gradient(f, params, rng=np.random.default_rng(5), n_directions=4,
-                               clip=0.3)
+                               distribution="normal", clip=0.3)
     np.testing.assert_allclose(g["w"], dc @ vw / 4, rtol=1e-14)
     np.testing.assert_allclose(g["b"], np.tensordot(dc, vb, axes=1) / 4, rtol=1e-14)
     _, g_inf = dn.forward_gradient(f, params, rng=np.random.default_rng(5), n_directions=4,
-                                   clip=math.inf)
+                                   distribution="normal", clip=math.inf)
     np.testing.assert_allclose(g_inf["w"], d @ vw / 4, rtol=1e-14)
     for bad in (0, -1.0, math.nan, True):
         with pytest.raises(ValueError, match="clip"):

@@ -122,16 +122,103 @@ def _reference(rule, args, kwargs):
         rule.fused = saved
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_winograd_f4_matches_the_direct_sum(dtype):
+    """F(4×4, 3×3) (3×3 stride-1 convolutions of 16+ channels on maps of 20+ columns that
+    are whole 4×4 tiles): value and batched tangents against the rule's NumPy path in
+    float64. Its float32 error is about ten times F(2×2)'s (the transforms have
+    entries up to 8 and sixths): a few 1e-6 relative to the output's scale."""
+    from dualnum.core.rules import by_name
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 16, 20, 24))
+    w = rng.standard_normal((3, 16, 3, 3)) / 12
+    b, tx, tw = rng.standard_normal(3), rng.standard_normal((2,) + x.shape), \
+        rng.standard_normal((2,) + w.shape) / 12
+    lvl = levels.new_level("test")
+    args = (dn.Dual(x, tx, batched=True, level=lvl), dn.Dual(w, tw, batched=True, level=lvl), b)
+    want = _reference(by_name("conv2d"), args, {"padding": 1})
+    cast = tuple(dn.Dual(a.primal.astype(dtype), a.tangent.astype(dtype), batched=True,
+                         level=lvl) for a in args[:2]) + (b.astype(dtype),)
+    got = dn.conv2d(*cast, padding=1)
+    assert got.primal.dtype == dtype
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for g_, w_ in ((got.primal, want.primal), (got.tangent, want.tangent)):
+        np.testing.assert_allclose(g_, w_, rtol=0, atol=tol * np.abs(w_).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_kernel_matches_numpy_path(dtype):
+    """Large 2-D products run value and tangents as GEMMs side by side (2 threads): the
+    same value and tangent as the rule's NumPy path, for batched and unbatched tangents
+    on either operand, a dense or rank-one weight tangent, and a transposed weight."""
+    import numba
+
+    from dualnum.core.rules import by_name
+    from dualnum.fgrad.structured import LowRank
+    from dualnum.kernels import matmul
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("the matmul kernel needs 2 kernel threads")
+    numba.set_num_threads(2)
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((64, 128)).astype(dtype)
+    w = rng.standard_normal((160, 128)).astype(dtype)
+    assert a.shape[0] * a.shape[1] * w.shape[0] >= matmul.MIN_MACS
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    rule = by_name("matmul")
+    for batch, left, right in [(None, True, False), (1, True, True), (3, True, "low rank"),
+                               (None, False, True), (2, False, "low rank"), (None, False, False)]:
+        lvl = levels.new_level("test")
+        lead = () if batch is None else (batch,)
+        ta = rng.standard_normal(lead + a.shape).astype(dtype)
+        if right == "low rank":
+            r = batch or 1
+            tw = LowRank(rng.standard_normal((r, 160)).astype(dtype),
+                         rng.standard_normal((r, 128)).astype(dtype), batched=batch is not None)
+        else:
+            tw = rng.standard_normal(lead + w.shape).astype(dtype)
+        da = dn.Dual(a, ta, batched=batch is not None, level=lvl) if left else a
+        dw = dn.Dual(w, tw, batched=batch is not None, level=lvl) if right else w
+        assert rule.fused((a, w.T), (ta if left else None, None), {}, batch) is not None
+        got = np.matmul(da, dw.T)
+        dense = dn.Dual(w, np.asarray(tw), batched=batch is not None, level=lvl) if right else w
+        want = _reference(rule, (da, dense.T), {})
+        if not (left or right):
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+            continue
+        np.testing.assert_allclose(got.primal, want.primal, rtol=tol, atol=tol)
+        np.testing.assert_allclose(got.tangent, want.tangent, rtol=tol, atol=10 * tol)
+        assert got.tangent.dtype == dtype
+
+
+def test_max_pool_2x2_kernel_keeps_the_first_maximum_and_nans():
+    """2×2 windows at stride 2 take an unrolled kernel: ties (small integers), NaNs and
+    odd sizes, value and batched tangent, against the rule's NumPy path."""
+    from dualnum.core.rules import by_name
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(-1, 2, (2, 3, 9, 8)).astype(np.float32)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    d = dn.Dual(x, rng.standard_normal((2,) + x.shape).astype(np.float32), batched=True)
+    got, want = dn.max_pool2d(d, 2), _reference(by_name("max_pool2d"), (d, 2), {})
+    np.testing.assert_array_equal(got.primal, want.primal)
+    np.testing.assert_array_equal(got.tangent, want.tangent)
+
+
 @settings(deadline=None, max_examples=30)
 @given(data=st.data())
 def test_window_kernels_match_numpy_windows(data):
     """conv2d and pooling kernels against the rule's NumPy window path, value and
     tangents (unbatched and batched, every combination of perturbed arguments), any
     kernel size, stride and padding; pooling on inputs with ties (small integers) and
-    NaNs. 3×3 stride-1 convolutions take the Winograd path, the others im2col."""
+    NaNs. 3×3 stride-1 convolutions with 16 or more input channels take the Winograd
+    path, the others im2col; a weight tangent may be rank-one per direction (a LowRank,
+    which the kernel never forms), against its dense form."""
     from dualnum.core.rules import by_name
+    from dualnum.fgrad.structured import LowRank
 
-    n, c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)),
+    n, c, h, w = (data.draw(st.integers(1, 3)), data.draw(st.sampled_from([1, 2, 3, 16])),
                   data.draw(st.integers(2, 7)), data.draw(st.integers(2, 7)))
     square = data.draw(st.booleans(), label="3x3 stride 1")
     k = (3, 3) if square else (data.draw(st.integers(1, h)), data.draw(st.integers(1, w)))
@@ -157,8 +244,16 @@ def test_window_kernels_match_numpy_windows(data):
     b = rng.standard_normal(2).astype(dtype)
     lvl = levels.new_level("test")
     args = tuple(dual(a, m, lvl) for a, m in zip((x, wt, b), mask))
+    dense = args
+    if mask[1] and data.draw(st.booleans(), label="rank-one weight tangent"):
+        r = batch or data.draw(st.integers(1, 2), label="rank")
+        lr = LowRank(rng.standard_normal((r, 2)).astype(dtype),
+                     rng.standard_normal((r, c) + k).astype(dtype), batched=batch is not None)
+        args = (args[0], dn.Dual(wt, lr, batched=batch is not None, level=lvl), args[2])
+        dense = (args[0], dn.Dual(wt, np.asarray(lr), batched=batch is not None, level=lvl),
+                 args[2])
     kw = {"stride": s, "padding": p}
-    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), args, kw)
+    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), dense, kw)
     tol = 2e-5 if dtype == np.float32 else 1e-12
     for g_, w_ in ((got, want),) if not any(mask) else (
             (got.primal, want.primal), (got.tangent, want.tangent)):

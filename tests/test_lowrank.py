@@ -25,6 +25,13 @@ def test_products_match_dense(lr):
     s = LowRank(v.a, v.b, batched=False)
     np.testing.assert_allclose(np.asarray(s), dense.sum(0))
     np.testing.assert_allclose(np.asarray(s.T), dense.sum(0).T)
+    one = LowRank(v.a[:1], v.b[:1], batched=False)  # one term: a broadcast product
+    np.testing.assert_allclose(np.asarray(one), np.outer(v.a[0], v.b[0]))
+    b4 = rng.standard_normal((3, 2, 3, 3))  # a conv weight's factors: a over O, b over the rest
+    for r in (1, 3):
+        t = LowRank(v.a[:r], b4[:r], batched=False)
+        np.testing.assert_allclose(np.asarray(t), np.einsum("ko,kcij->ocij", v.a[:r], b4[:r]))
+    np.testing.assert_allclose(np.asarray(LowRank(v.a, b4)), np.einsum("ko,kcij->kocij", v.a, b4))
 
 
 def test_jvp_with_low_rank_tangent_equals_dense(lr):
@@ -61,6 +68,11 @@ def test_fused_sgd_update_matches_dense():
         dn.optim.SGD({"w": w}, lr=0.1).step({"w": g})
         np.testing.assert_allclose(w, w0 - 0.1 * np.asarray(g), rtol=1e-5 if dt == np.float32 else 1e-12,
                                    atol=1e-5 if dt == np.float32 else 1e-12)
+    w = rng.standard_normal((4, 3, 3, 3))  # a conv weight: a over axis 0, b over the rest
+    w0 = w.copy()
+    g = LowRank(rng.standard_normal((1, 4)), rng.standard_normal((1, 3, 3, 3)), batched=False)
+    dn.optim.SGD({"w": w}, lr=0.1).step({"w": g})
+    np.testing.assert_allclose(w, w0 - 0.1 * np.asarray(g), rtol=1e-12, atol=1e-12)
     # with momentum the estimate is materialised, and the result is the same update
     w = np.ones((3, 2))
     g = LowRank(np.ones((1, 3)), np.ones((1, 2)), batched=False)
@@ -94,3 +106,38 @@ def test_weighted_sum_update_matches_dense():
                                 n_directions=2)
     assert isinstance(g1, WeightedSum)
     np.testing.assert_allclose(np.asarray(g1), g2)
+
+
+@pytest.mark.parametrize("c, batch, size", [(1, None, 7), (1, 2, 7), (16, None, 7), (16, 2, 7),
+                                            (16, 2, 20)])
+def test_conv_takes_rank_one_weight_tangents_unformed(c, batch, size):
+    """conv(x, a ⊗ b) = a[o] conv(x, b) inside conv2d's kernel (im2col for c = 1, Winograd
+    F(2×2, 3×3) for c = 16 and 7×6 images, F(4×4, 3×3) for 20×20), with an input and a
+    bias tangent alongside: the same value and tangent as the dense weight tangent
+    through the rule's NumPy path."""
+    from dualnum.core import levels
+    from dualnum.core.rules import by_name
+
+    rng = np.random.default_rng(c)
+    lead, r = ((), 2) if batch is None else ((batch,), batch)
+    x, w, b = (rng.standard_normal((2, c, size, size - 1 if size < 20 else size)),
+               rng.standard_normal((5, c, 3, 3)), np.ones(5))
+    v = LowRank(rng.standard_normal((r, 5)), rng.standard_normal((r, c, 3, 3)),
+                batched=batch is not None)
+    tx, tb = rng.standard_normal(lead + x.shape), rng.standard_normal(lead + b.shape)
+    lvl = levels.new_level("test")
+    dual = lambda p, t: dn.Dual(p, t, batched=batch is not None, level=lvl)  # noqa: E731
+    got = dn.conv2d(dual(x, tx), dual(w, v), dual(b, tb), padding=1)
+    rule = by_name("conv2d")
+    saved, rule.fused = rule.fused, None
+    try:
+        want = dn.conv2d(dual(x, tx), dual(w, np.asarray(v)), dual(b, tb), padding=1)
+    finally:
+        rule.fused = saved
+    np.testing.assert_allclose(got.primal, want.primal, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.tangent, want.tangent, rtol=1e-11, atol=1e-11)
+    # the first layer of a network: only the weight is perturbed
+    got = dn.conv2d(x, dual(w, v), b, padding=1)
+    want = dn.conv2d(x, np.asarray(v), padding=1) if batch is None else np.stack(
+        [dn.conv2d(x, vk, padding=1) for vk in np.asarray(v)])
+    np.testing.assert_allclose(got.tangent, want, rtol=1e-11, atol=1e-11)

@@ -28,6 +28,17 @@ def test_sgd_plain():
     np.testing.assert_allclose(steps[1]["w"], [1.2, -2.25])
 
 
+def test_sgd_update_kernel_rounds_as_numpy():
+    # large float arrays take a one-pass kernel: bit for bit NumPy's `p -= lr * g`
+    rng = np.random.default_rng(3)
+    for dt in (np.float32, np.float64):
+        p, g = rng.standard_normal(1 << 17).astype(dt), rng.standard_normal(1 << 17).astype(dt)
+        want = p.copy()
+        want -= 0.0137 * g
+        dn.optim.SGD({"p": p}, lr=0.0137).step({"p": g})
+        np.testing.assert_array_equal(p, want)
+
+
 def test_sgd_momentum_by_hand():
     # g = 1 every step, lr 0.1, momentum 0.9: buffers 1, 1.9, 2.71.
     p = {"w": np.array([1.0])}

@@ -3,6 +3,7 @@
 Each case runs in a fresh interpreter, since what is configured depends on what the
 process loaded before dualnum."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -81,3 +82,40 @@ def test_numba_pool_started_spinning_before_dualnum_gives_serial_kernels():
     r = _run("import numba; numba.get_num_threads()", env={"OMP_WAIT_POLICY": "PASSIVE"})
     _correct(r)
     assert not r["layer"].startswith("serial kernels"), r
+
+
+def test_parallel_pieces_run_serial_kernels_on_one_blas_thread():
+    """dualnum._jit.parallel_pieces: results in order, every piece with serial kernels and
+    OpenBLAS on one thread, BLAS's setting restored afterwards, a piece's error raised."""
+    import numba
+
+    from dualnum import _jit, _threads
+
+    controls = _threads._blas_controls()
+    before = [get() for get, _ in controls]
+
+    def piece(i):
+        if i == 3:
+            raise ValueError("piece 3")
+        return i, getattr(_jit._in_piece, "on", False), [get() for get, _ in controls]
+
+    two = numba.config.NUMBA_NUM_THREADS >= 2
+    if two:
+        numba.set_num_threads(2)
+    out = _jit.parallel_pieces(piece, [0, 1, 2])
+    assert [o[0] for o in out] == [0, 1, 2]
+    if two:
+        assert all(o[1] for o in out) and all(o[2] == [1] * len(controls) for o in out)
+    assert [get() for get, _ in controls] == before
+    with pytest.raises(ValueError, match="piece 3"):
+        _jit.parallel_pieces(piece, [0, 3])
+    assert [get() for get, _ in controls] == before
+    if hasattr(os, "fork"):  # a forked child has the pool object, not its threads
+        pid = os.fork()
+        if pid == 0:
+            import signal
+
+            signal.alarm(60)  # a child waiting for threads it does not have fails, not hangs
+            ok = [o[0] for o in _jit.parallel_pieces(piece, [0, 1, 2])] == [0, 1, 2]
+            os._exit(0 if ok else 1)
+        assert os.waitpid(pid, 0)[1] == 0

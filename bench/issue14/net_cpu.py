@@ -13,7 +13,7 @@ spec, in_shape, desc = ts.arch(name, False)
 x, y, _ = ts.load_batch(64, "auto", 0); x = x.reshape((64,) + in_shape)
 if which == "dn":
     import dualnum as dn
-    from dualnum import fg
+    from dualnum.fgrad import directions as fg
     model = ts.build_dualnum(spec, 0); params = dict(model.named_parameters())
     loss = ts.dualnum_loss(model, x, y); opt = dn.optim.SGD(params, lr=1e-5)
     rng = np.random.default_rng(0)

@@ -28,7 +28,8 @@ coordinate i,
   with n = 1 it is exact (v² = 1).
 
 *Rank-one directions* (``"outer"``: V = a bᵀ for each matrix parameter G of shape
-(p, q), a ~ N(0, I_p), b ~ N(0, I_q); other parameters normal): for an entry (i, j)
+(p, q), a ~ N(0, I_p), b ~ N(0, I_q); a tensor of more axes counts as the matrix
+(first axis, the rest); vectors normal): for an entry (i, j)
 of G, E[(aᵀGb)² a_i² b_j²] = Σ_{k,l} G_kl² (1 + 2δ_ki)(1 + 2δ_lj), so
 
     Var(ĝ_ij) = (‖g‖² + 2‖G_i,:‖² + 2‖G_:,j‖² + 3 G_ij²) / K,
@@ -102,10 +103,11 @@ def theoretical_variance(gradient, distribution, n_directions=1):
         if distribution in FOURTH_MOMENTS:
             var = total + (FOURTH_MOMENTS[distribution] - 2) * x * x
         elif distribution == "outer":
-            if x.ndim == 2:
-                rows = np.sum(x * x, axis=1, keepdims=True)
-                cols = np.sum(x * x, axis=0, keepdims=True)
-                var = total + 2 * rows + 2 * cols + 3 * x * x
+            if x.ndim >= 2:  # a tensor (O, ...) is the matrix (O, rest) to "outer"
+                m = x.reshape(x.shape[0], -1)
+                rows = np.sum(m * m, axis=1, keepdims=True)
+                cols = np.sum(m * m, axis=0, keepdims=True)
+                var = (total + 2 * rows + 2 * cols + 3 * m * m).reshape(x.shape)
             else:
                 var = total + x * x  # normal directions for non-matrix parameters
         else:

@@ -20,10 +20,13 @@ distribution has E[v] = 0 and E[v vᵀ] = I:
 * ``"rademacher"``: independent ±1 signs, 64 per raw 64-bit draw. Lower variance than
   normal (E[v⁴] = 1 instead of 3).
 * ``"outer"``: for every matrix parameter W (n×m) a rank-one V = a bᵀ with independent
-  a ~ N(0, Iₙ), b ~ N(0, Iₘ) (a :class:`~dualnum.fgrad.structured.LowRank`); other
-  parameters get normal directions. E[V_ij V_kl] = δ_ik δ_jl keeps the estimate unbiased;
-  its variance is higher (E[V_ij⁴] = 9), but sampling costs n + m numbers instead of n·m
-  and ``x @ V`` costs O(B(n + m)) instead of a GEMM.
+  a ~ N(0, Iₙ), b ~ N(0, Iₘ) (a :class:`~dualnum.fgrad.structured.LowRank`); a tensor
+  of more axes, such as a convolution's (O, C, kh, kw) weight, is treated as the matrix
+  (O, C·kh·kw): V[o, c, i, j] = a[o] b[c, i, j]. Vectors (biases) get normal directions.
+  E[V_ij V_kl] = δ_ik δ_jl keeps the estimate unbiased; its variance is higher
+  (E[V_ij⁴] = 9), but sampling costs n + m numbers instead of n·m, ``x @ V`` costs
+  O(B(n + m)) instead of a GEMM, and ``conv(x, V) = a[o] conv(x, b)`` costs 1/O of a
+  convolution.
 
 Activity perturbation (Ren et al. 2023) draws directions per example over a layer's
 pre-activations: :func:`activity_directions`, ``"normal"`` or ``"rademacher"``, or the
@@ -61,11 +64,10 @@ def _rademacher(rng, k, shape, dtype):
 
 
 def _outer(rng, k, shape, dtype):
-    if len(shape) != 2:
+    if len(shape) < 2:
         return _normal(rng, k, shape, dtype)
-    n, m = shape
-    return LowRank(rng.standard_normal((k, n), dtype=dtype),
-                   rng.standard_normal((k, m), dtype=dtype), batched=True)
+    return LowRank(rng.standard_normal((k, shape[0]), dtype=dtype),
+                   rng.standard_normal((k,) + tuple(shape[1:]), dtype=dtype), batched=True)
 
 
 #: name -> sampler(rng, K, shape, dtype) returning K directions for one parameter.

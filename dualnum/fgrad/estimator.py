@@ -46,7 +46,7 @@ def _run(f, leaves, s, rng, local_loss, dense, plan=None):
     return res
 
 
-def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal",
+def forward_gradient(f, params, *, rng, n_directions=1, distribution=None,
                      perturbation="weight", combination="mean", local_loss=None, clip=None,
                      chunk_size=None, dense=True):
     """A forward-gradient estimate of ∇f: ``(f(params), estimate)``, from one batched
@@ -58,9 +58,14 @@ def forward_gradient(f, params, *, rng, n_directions=1, distribution="normal",
 
     * ``perturbation="weight"`` (Baydin et al. 2022, "Gradients without
       Backpropagation"): K = ``n_directions`` random directions v_k over all parameters,
-      from ``distribution``: ``"normal"`` (the paper's), ``"rademacher"`` (±1 signs, lower
-      variance) or ``"outer"`` (rank-one matrices, cheapest); see
-      :mod:`dualnum.fgrad.directions`.
+      from ``distribution``: ``"outer"`` (rank-one directions a bᵀ per matrix or
+      convolution weight, normal ones for vectors; the default), ``"normal"`` (the
+      paper's) or ``"rademacher"`` (±1 signs); see :mod:`dualnum.fgrad.directions`.
+      The default is the measured best: per step, rank-one directions train as well as
+      normal ones (docs/forward-gradients.md has the figures), and sampling them and
+      pushing them through matrix products and convolutions costs a fraction.
+      ``distribution=None`` means ``"outer"`` for the mean and ``"normal"`` for the
+      projection and for activity perturbation, which need dense directions.
     * ``perturbation="activity"`` (Ren, Kornblith, Liao, Hinton, ICLR 2023, "Scaling
       Forward Gradient with Local Losses"): per-example directions over the
       pre-activations of every ``dn.nn.Linear`` and ``dn.nn.Conv2d`` layer that ``f``
@@ -146,7 +151,7 @@ class Estimator:
     name = "forward"
     needs_rng = True
 
-    def __init__(self, perturbation="weight", n_directions=1, distribution="normal",
+    def __init__(self, perturbation="weight", n_directions=1, distribution=None,
                  combination="mean", local_losses=True, clip=None, chunk_size=None):
         self._s = settings(perturbation=perturbation, n_directions=n_directions,
                            distribution=distribution, combination=combination, clip=clip,

@@ -1,10 +1,12 @@
 """Structured tangents: tangents stored in factored form.
 
 A :class:`LowRank` holds a batch of rank-one matrices ``V_k = a_k b_kᵀ`` (or, summed, the
-single matrix ``Σ_k a_k b_kᵀ``) without forming them. Rules need no change: a LowRank
+single matrix ``Σ_k a_k b_kᵀ``) without forming them; ``b_k`` may have several axes (a
+convolution's filter, V[o, c, i, j] = a[o] b[c, i, j]). Rules need no change: a LowRank
 implements NumPy's protocols, so ``x @ V`` is computed as ``(x @ a) bᵀ`` in O(B(n+m))
-instead of a GEMM, ``V.T`` swaps the factors, and any other op simply materialises the
-dense array first (correct, just not faster). Like a symbolic zero, it is a cheaper
+instead of a GEMM, ``V.T`` swaps the factors, conv2d's kernel computes
+``conv(x, V)`` as ``a[o] conv(x, b)`` (1/O of a convolution), and any other op simply
+materialises the dense array first (correct, just not faster). Like a symbolic zero, it is a cheaper
 representation of the same value, never a different value.
 
 This is what makes the ``"outer"`` forward-gradient distribution cheap: with
@@ -51,8 +53,10 @@ class _Unformed:
 
 
 class LowRank(_Unformed):
-    """``V_k = a[k] ⊗ b[k]`` for k < K: shape ``(K, n, m)`` when ``batched``, otherwise
-    the sum ``Σ_k a[k] ⊗ b[k]`` of shape ``(n, m)``.
+    """``V_k = a[k] ⊗ b[k]`` for k < K: shape ``(K, n) + b.shape[1:]`` when ``batched``,
+    otherwise the sum ``Σ_k a[k] ⊗ b[k]`` of shape ``(n,) + b.shape[1:]``. ``a`` is
+    (K, n); ``b`` is (K, m) for matrices, or (K, m1, m2, ...) for a tensor whose first
+    axis is a's (a convolution's (O, C, kh, kw) weight: a over O, b over (C, kh, kw)).
 
     >>> import numpy as np
     >>> from dualnum.fgrad.structured import LowRank
@@ -62,14 +66,16 @@ class LowRank(_Unformed):
            [6., 0., 2.]])
     >>> np.ones((1, 2)) @ v
     array([[9., 0., 3.]])
+    >>> LowRank(np.ones((4, 8)), np.ones((4, 3, 3, 3))).shape  # 4 conv directions
+    (4, 8, 3, 3, 3)
     """
 
     __slots__ = ("a", "b", "batched")
 
     def __init__(self, a, b, batched=True):
         a, b = np.asarray(a), np.asarray(b)
-        if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
-            raise ValueError(f"LowRank needs factors of shapes (K, n) and (K, m), got "
+        if a.ndim != 2 or b.ndim < 2 or a.shape[0] != b.shape[0]:
+            raise ValueError(f"LowRank needs factors of shapes (K, n) and (K, m, ...), got "
                              f"{a.shape} and {b.shape}")
         self.a, self.b, self.batched = a, b, batched
 
@@ -77,28 +83,34 @@ class LowRank(_Unformed):
     @property
     def shape(self):
         k, n = self.a.shape
-        m = self.b.shape[1]
-        return (k, n, m) if self.batched else (n, m)
+        rest = self.b.shape[1:]
+        return (k, n) + rest if self.batched else (n,) + rest
 
-    ndim = property(lambda self: 3 if self.batched else 2)
+    ndim = property(lambda self: self.b.ndim + (1 if self.batched else 0))
     dtype = property(lambda self: np.result_type(self.a, self.b))
+    #: Whether V is a batch of matrices (products and transposes stay factored).
+    matrix = property(lambda self: self.b.ndim == 2)
 
     def __len__(self):
         return self.shape[0]
 
     def dense(self):
         """The array this stands for."""
+        k = self.a.shape[0]
+        tail = (1,) * (self.b.ndim - 1)
         if self.batched:
-            return self.a[:, :, None] * self.b[:, None, :]
-        return self.a.T @ self.b
+            return self.a.reshape(self.a.shape + tail) * self.b[:, None]
+        if k == 1:  # one outer product: a broadcast product, not a GEMM with inner size 1
+            return self.a[0].reshape((-1,) + tail) * self.b[0]
+        return (self.a.T @ self.b.reshape(k, -1)).reshape(self.shape)
 
     def astype(self, dtype, copy=True):
         return LowRank(self.a.astype(dtype), self.b.astype(dtype), self.batched)
 
     @property
     def T(self):
-        if self.batched:
-            raise ValueError("use np.swapaxes on a batched LowRank")
+        if self.batched or not self.matrix:
+            raise ValueError("use np.swapaxes on a batched LowRank; .T is for a matrix")
         return LowRank(self.b, self.a, False)
 
     def __repr__(self):
@@ -107,7 +119,8 @@ class LowRank(_Unformed):
 
     # -------------------------------------------------------------- NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is np.matmul and method == "__call__" and not kwargs and len(inputs) == 2:
+        if ufunc is np.matmul and method == "__call__" and not kwargs and len(inputs) == 2 \
+                and self.matrix:
             x, y = inputs
             if isinstance(y, LowRank) and type(x) is np.ndarray:
                 return y._rmatmul(x)
@@ -117,7 +130,7 @@ class LowRank(_Unformed):
         return getattr(ufunc, method)(*args, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        if func is np.transpose or func is np.swapaxes:
+        if (func is np.transpose or func is np.swapaxes) and self.matrix:
             swapped = self._swapped(func, args, kwargs)
             if swapped is not None:
                 return swapped

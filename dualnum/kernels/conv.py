@@ -15,21 +15,32 @@ Two unfoldings, chosen per call:
   (``G g Gᵀ``), and the convolution is 16 independent GEMMs (one per tile position)
   with 2.25× fewer multiplications than im2col; each 2×2 output tile is ``Aᵀ m A``. The
   transforms are additions and halvings, so float32 results stay within a few ulp of
-  the direct sum.
+  the direct sum. Where the output is whole 4×4 tiles and at least 20 columns wide
+  (a 28×28 map), F(4×4, 3×3) instead: 6×6 input tiles, 36 GEMMs, 4× fewer
+  multiplications than im2col and fewer transformed numbers per output (2.25 against
+  4). Its transforms have entries up to 8 and sixths, so its float32 error is about ten
+  times F(2×2)'s (a few 1e-6 of the output's scale; float64 stays near 1e-14); the
+  filters are transformed in float64.
 * any other kernel, stride or padding: im2col, one (C·kh·kw, Ho·Wo) matrix per image,
   laid out so that the GEMM writes NCHW directly (no transpose afterwards).
 
 All products go to BLAS through ``np.matmul``; the numba kernels only move data.
+A rank-one weight tangent ``ẇ[o, c, i, j] = a[o] b[c, i, j]`` (the ``"outer"``
+forward-gradient directions, a LowRank) is never formed: ``conv(x, ẇ) = a[o] conv(x, b)``
+is one more output channel of the value's GEMM, and the tangent needs one convolution
+(``conv(ẋ, w)``) instead of two, none when ẋ = 0 (a network's first layer).
+
 ``conv2d(primals, tangents, kwargs, k)`` is attached to the conv2d rule by
 :func:`dualnum.kernels.install` and returns None for anything it does not take (Duals of
-nested derivatives, structured tangents, integer arrays): the rule's NumPy path runs then.
+nested derivatives, other structured tangents, integer arrays): the rule's NumPy path
+runs then.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import prange
 
-from .._jit import kernel
+from .._jit import jit, kernel, parallel_pieces, threads
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -128,10 +139,13 @@ def _wino_in(xp, th, v, c0):
 
 
 @kernel
-def _wino_out(m, bias, th, tw, y):
-    # y[n, o, 2ti + a, 2tj + b] = (Aᵀ M A)[a, b] + bias[o], M[ξ] = m[ξ, o, column of the
-    # tile] in _wino_in's layout (tw + 1 columns per row of tiles, the last one junk)
+def _wino_out(m, bias, a, z, th, tw, y):
+    # y[n, o, 2ti + p, 2tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, 2ti + p,
+    # 2tj + q], M[ξ] = m[ξ, o, column of the tile] in _wino_in's layout (tw + 1 columns
+    # per row of tiles, the last one junk). The sum over r (usually empty) adds the
+    # rank-one weight tangents' part a[o]·conv(x, b) of a tangent.
     nb, o_n = y.shape[0], y.shape[1]
+    nr = a.shape[0]
     w2 = tw + 1
     plane = th * w2
     for no in prange(nb * o_n):
@@ -151,37 +165,191 @@ def _wino_out(m, bias, th, tw, y):
                 u1 = m[5, o, col] - m[9, o, col] - m[13, o, col]
                 u2 = m[6, o, col] - m[10, o, col] - m[14, o, col]
                 u3 = m[7, o, col] - m[11, o, col] - m[15, o, col]
-                y[n, o, 2 * ti, 2 * tj] = s0 + s1 + s2 + bo
-                y[n, o, 2 * ti, 2 * tj + 1] = s1 - s2 - s3 + bo
-                y[n, o, 2 * ti + 1, 2 * tj] = u0 + u1 + u2 + bo
-                y[n, o, 2 * ti + 1, 2 * tj + 1] = u1 - u2 - u3 + bo
+                r0, r1 = 2 * ti, 2 * ti + 1
+                c0, c1 = 2 * tj, 2 * tj + 1
+                y00 = s0 + s1 + s2 + bo
+                y01 = s1 - s2 - s3 + bo
+                y10 = u0 + u1 + u2 + bo
+                y11 = u1 - u2 - u3 + bo
+                for r in range(nr):
+                    ar = a[r, o]
+                    y00 += ar * z[n, r, r0, c0]
+                    y01 += ar * z[n, r, r0, c1]
+                    y10 += ar * z[n, r, r1, c0]
+                    y11 += ar * z[n, r, r1, c1]
+                y[n, o, r0, c0] = y00
+                y[n, o, r0, c1] = y01
+                y[n, o, r1, c0] = y10
+                y[n, o, r1, c1] = y11
 
 
-def _wino_weights(w):
-    """(..., O, C, 3, 3) filters as (..., 16, O, C): ``G g Gᵀ`` per tile position."""
-    g = _G.astype(w.dtype)
-    u = g @ w @ g.T  # (..., O, C, 4, 4)
+@jit
+def _bt6(d0, d1, d2, d3, d4, d5):
+    # Bᵀ d for F(4×4, 3×3), Bᵀ's rows: [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0],
+    # [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1];
+    # the products by 2, 4 and 5 are sums, which keep float32 arithmetic in float32 (and
+    # doublings are exact)
+    d00 = d0 + d0
+    d00 = d00 + d00
+    d11 = d1 + d1
+    d11 = d11 + d11
+    d22 = d2 + d2
+    d22 = d22 + d22
+    d33 = d3 + d3
+    d33 = d33 + d33
+    e = d4 - d22
+    f = d3 - d11
+    g = d4 - d2
+    h = d3 - d1
+    h = h + h
+    return (d00 - (d22 + d2) + d4, e + f, e - f, g + h, g - h, d11 - (d33 + d3) + d5)
+
+
+@jit
+def _at6(m0, m1, m2, m3, m4, m5):
+    # Aᵀ m for F(4×4, 3×3), Aᵀ's rows: [1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0],
+    # [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]
+    a12 = m1 + m2
+    d12 = m1 - m2
+    a34 = m3 + m4
+    d34 = m3 - m4
+    a2 = a34 + a34
+    d2 = d34 + d34
+    d4 = d2 + d2
+    return m0 + a12 + a34, d12 + d2, a12 + a2 + a2, d12 + d4 + d4 + m5
+
+
+@kernel
+def _wino4_in(xp, th, v, c0):
+    # F(4×4, 3×3): v[6i + j, c0 + c, n·P + ti·W4 + tj] = (Bᵀ d B)[i, j] for the 6×6 tile
+    # d of xp at (4 ti, 4 tj), W4 = wp / 4 = tw + 1 (one junk tile per row, as in
+    # _wino_in), P = th·W4.
+    nb, c_in, hp, wp = xp.shape
+    w4 = wp // 4
+    plane = th * w4
+    for nc in prange(nb * c_in):
+        n = nc // c_in
+        c = nc % c_in
+        ch = c0 + c
+        rows = np.empty((6, th * wp + 8), xp.dtype)  # Bᵀ d, row by row; +8: junk reads
+        rows[:, th * wp:] = 0
+        for ti in range(th):
+            r = 4 * ti
+            o = ti * wp
+            for q in range(wp):
+                b0, b1, b2, b3, b4, b5 = _bt6(xp[n, c, r, q], xp[n, c, r + 1, q],
+                                              xp[n, c, r + 2, q], xp[n, c, r + 3, q],
+                                              xp[n, c, r + 4, q], xp[n, c, r + 5, q])
+                rows[0, o + q] = b0
+                rows[1, o + q] = b1
+                rows[2, o + q] = b2
+                rows[3, o + q] = b3
+                rows[4, o + q] = b4
+                rows[5, o + q] = b5
+        base = n * plane
+        for i in range(6):
+            z = rows[i]
+            o0 = v[6 * i, ch, base:base + plane]
+            o1 = v[6 * i + 1, ch, base:base + plane]
+            o2 = v[6 * i + 2, ch, base:base + plane]
+            o3 = v[6 * i + 3, ch, base:base + plane]
+            o4 = v[6 * i + 4, ch, base:base + plane]
+            o5 = v[6 * i + 5, ch, base:base + plane]
+            for t in range(plane):
+                q = 4 * t
+                b0, b1, b2, b3, b4, b5 = _bt6(z[q], z[q + 1], z[q + 2], z[q + 3], z[q + 4],
+                                              z[q + 5])
+                o0[t] = b0
+                o1[t] = b1
+                o2[t] = b2
+                o3[t] = b3
+                o4[t] = b4
+                o5[t] = b5
+
+
+@kernel
+def _wino4_out(m, bias, a, z, th, tw, y):
+    # y[n, o, 4ti + p, 4tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, ., .],
+    # M[i, j] = m[6i + j, o, column of the tile] in _wino4_in's layout. Two phases per
+    # plane, as _wino4_in: Aᵀ M for all tiles at once (long contiguous loops over the
+    # tiles, which LLVM vectorizes), then (Aᵀ M) A row by row.
+    nb, o_n = y.shape[0], y.shape[1]
+    nr = a.shape[0]
+    w4 = tw + 1
+    plane = th * w4
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        bo = bias[o]
+        base = n * plane
+        s = np.empty((4, 6, plane), y.dtype)  # Aᵀ M, tile by tile
+        for j in range(6):
+            r0 = m[j, o, base:base + plane]
+            r1 = m[6 + j, o, base:base + plane]
+            r2 = m[12 + j, o, base:base + plane]
+            r3 = m[18 + j, o, base:base + plane]
+            r4 = m[24 + j, o, base:base + plane]
+            r5 = m[30 + j, o, base:base + plane]
+            for t in range(plane):
+                s[0, j, t], s[1, j, t], s[2, j, t], s[3, j, t] = _at6(
+                    r0[t], r1[t], r2[t], r3[t], r4[t], r5[t])
+        for p in range(4):
+            for ti in range(th):
+                yrow = y[n, o, 4 * ti + p]
+                t0 = ti * w4
+                for tj in range(tw):
+                    t = t0 + tj
+                    y0, y1, y2, y3 = _at6(s[p, 0, t], s[p, 1, t], s[p, 2, t], s[p, 3, t],
+                                          s[p, 4, t], s[p, 5, t])
+                    q = 4 * tj
+                    yrow[q] = y0 + bo
+                    yrow[q + 1] = y1 + bo
+                    yrow[q + 2] = y2 + bo
+                    yrow[q + 3] = y3 + bo
+        for r in range(nr):
+            ar = a[r, o]
+            for i in range(y.shape[2]):
+                for q in range(y.shape[3]):
+                    y[n, o, i, q] += ar * z[n, r, i, q]
+
+
+_G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+
+
+def _wino_weights(w, g=_G):
+    """(..., O, C, 3, 3) filters as (..., r², O, C): ``G g Gᵀ`` per tile position (r = 4
+    for F(2×2, 3×3), 6 for F(4×4, 3×3)), computed in float64 (F(4×4)'s G has sixths)."""
+    u = g @ w.astype(np.float64) @ g.T  # (..., O, C, r, r)
     lead = u.shape[:-4]
     o, c = u.shape[-4:-2]
-    u = np.moveaxis(u.reshape(lead + (o, c, 16)), -1, -3)
-    return np.ascontiguousarray(u)
+    u = np.moveaxis(u.reshape(lead + (o, c, -1)), -1, -3)
+    return np.ascontiguousarray(u, w.dtype)
 
 
 class _Winograd:
-    """The geometry of one F(2×2, 3×3) convolution of ``n`` images."""
+    """The geometry of one F(m×m, 3×3) convolution of ``n`` images, m = 2 or 4."""
 
-    def __init__(self, shape, padding, dtype):
+    def __init__(self, shape, padding, dtype, m=2):
         n, c, h, w = shape
         ph, pw = padding
+        self.m = m
+        self.xi = (m + 2) ** 2  # numbers per tile: the GEMMs
         self.ho, self.wo = h + 2 * ph - 2, w + 2 * pw - 2
-        self.th, self.tw = (self.ho + 1) // 2, (self.wo + 1) // 2
+        self.th, self.tw = -(-self.ho // m), -(-self.wo // m)
         self.n, self.c, self.ph, self.pw, self.dtype = n, c, ph, pw, dtype
-        self.plane = self.th * (self.tw + 1)  # one junk column per row of tiles
+        self.plane = self.th * (self.tw + 1)  # one junk tile per row of tiles
         self.cols = n * self.plane
+        self._in, self._out = (_wino_in, _wino_out) if m == 2 else (_wino4_in, _wino4_out)
+
+    def weights(self, w):
+        return _wino_weights(w, _G if self.m == 2 else _G4)
 
     def pad(self, x):
-        # zero border so that every 4×4 tile is inside: no bounds tests in the kernel
-        hp, wp = 2 * self.th + 2, 2 * self.tw + 2
+        # zero border so that every tile is inside: no bounds tests in the kernel; the
+        # width is whole tiles plus the junk tile of each row
+        m = self.m
+        hp, wp = m * self.th + 2, m * (self.tw + 1)
         xp = np.zeros((x.shape[0], self.c, hp, wp), self.dtype)
         h, w = x.shape[-2:]
         xp[:, :, self.ph:self.ph + h, self.pw:self.pw + w] = x
@@ -189,64 +357,134 @@ class _Winograd:
 
     def transform(self, x, v, c0):
         xp = self.pad(x)
-        _wino_in(xp.size, xp, self.th, v, c0)
+        self._in(xp.size, xp, self.th, v, c0)
 
-    def output(self, m, bias, dst):
-        """Aᵀ M A (+ bias) into ``dst`` (images, O, Ho, Wo)."""
+    def output(self, m, bias, dst, a=None, z=None):
+        """Aᵀ M A (+ bias) (+ Σ_r a[r, o] z[:, r], z from :meth:`full`) into ``dst``
+        (images, O, Ho, Wo)."""
         o = dst.shape[1]
         if bias is None:
             bias = np.zeros(o, self.dtype)
-        full = (2 * self.th, 2 * self.tw)
-        if full == (self.ho, self.wo):
-            _wino_out(dst.size, m, bias, self.th, self.tw, dst)
+        full = (self.m * self.th, self.m * self.tw)
+        if a is None:
+            a = np.zeros((0, o), self.dtype)
+            z = np.zeros((dst.shape[0], 0) + full, self.dtype)
+        if tuple(dst.shape[2:]) == full:
+            self._out(dst.size, m, bias, a, z, self.th, self.tw, dst)
             return
-        y = np.empty(dst.shape[:2] + full, self.dtype)
-        _wino_out(y.size, m, bias, self.th, self.tw, y)
+        y = self.full(dst.shape[:2])
+        self._out(y.size, m, bias, a, z, self.th, self.tw, y)
         dst[...] = y[:, :, :self.ho, :self.wo]
 
+    def full(self, lead):
+        """An output buffer covering whole tiles (rows and columns past Ho, Wo)."""
+        return np.empty(tuple(lead) + (self.m * self.th, self.m * self.tw), self.dtype)
+
+
+#: Narrowest output (columns) that takes F(4×4, 3×3).
+_F4_MIN_WIDTH = 20
 
 #: Bytes of transformed input per chunk of images: chunks keep the 16 GEMMs' operands
 #: in the caches and reuse their buffers, instead of touching fresh pages each call.
 _CHUNK_BYTES = 8 << 20
 
 
-def _winograd(x, tx, w, tw, b, tb, padding, k):
-    geo = _Winograd(x.shape, padding, x.dtype)
+def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
+    geo = _Winograd(x.shape, padding, x.dtype, m)
     n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
-    u = _wino_weights(w)  # (16, O, C)
-    ut = None if tw is None else _wino_weights(tw)  # ((K,) 16, O, C)
+    xi = geo.xi
+    u = geo.weights(w)  # (ξ, O, C)
+    ut = None if tw is None else geo.weights(tw)  # ((K,) ξ, O, C)
+    nr = 0 if fb is None else fb.shape[0]
+    # rank-one weight tangents a_r ⊗ b_r: conv(x, b_r) are R more output channels of the
+    # value's GEMM, and the output transform adds a_r[o]·conv(x, b_r) to the tangent
+    ux = u if fb is None else np.concatenate([u, geo.weights(fb)], axis=1)
     two = tx is not None  # v rows: [V(ẋ) (C rows); V(x) (C rows)], or [V(x)]
     rows = 2 * c if two else c
     y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
-    tangent = tx is not None or tw is not None or tb is not None
+    tangent = tx is not None or tw is not None or tb is not None or fb is not None
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
-    step = max(1, _CHUNK_BYTES // (16 * rows * geo.plane * x.itemsize))
-    for n0 in range(0, n, step):
+    # chunks of images: each keeps its GEMMs' operands in the caches, and the chunks
+    # run side by side on the kernel threads (parallel_pieces), as many per thread
+    per = max(1, _CHUNK_BYTES // (xi * rows * geo.plane * x.itemsize))  # images
+    nt = threads()
+    count = -(-n // per)
+    count = -(-count // nt) * nt  # a multiple of the threads: none waits for the last
+    step = -(-n // min(count, n))
+    dirs = []  # per direction: (the tangent GEMM's left operand, whether it reads V(ẋ))
+    for i in range(1 if k is None else k):
+        utk = None if ut is None else (ut if k is None else ut[i])
+        if tx is not None:
+            dirs.append((u if utk is None else np.concatenate([u, utk], axis=2), True))
+        else:
+            dirs.append((utk, False))
+
+    def chunk(n0):
         n1 = min(n, n0 + step)
-        v = np.empty((16, rows, (n1 - n0) * geo.plane), x.dtype)
+        v = np.empty((xi, rows, (n1 - n0) * geo.plane), x.dtype)
         geo.transform(x[n0:n1], v, c if two else 0)
         vx = v[:, c:] if two else v
-        geo.output(np.matmul(u, vx), b, y[n0:n1])
+        mx = np.matmul(ux, vx)
+        geo.output(mx if fb is None else mx[:, :o], b, y[n0:n1])
         if not tangent:
-            continue
-        for i in range(1 if k is None else k):
+            return
+        z = None
+        if fb is not None:
+            z = geo.full((n1 - n0, nr))
+            geo.output(mx[:, o:], None, z)
+        for i, (left, reads_tx) in enumerate(dirs):
             pick = (lambda a: a) if k is None else (lambda a: a[i])
             dst = t[n0:n1] if k is None else t[i, n0:n1]
-            txk = None if tx is None else pick(tx)[n0:n1]
-            utk = None if ut is None else pick(ut)
             tbk = None if tb is None else pick(tb)
-            if txk is not None:
-                geo.transform(txk, v, 0)
-                m = np.matmul(u if utk is None else np.concatenate([u, utk], axis=2),
-                              v[:, :c] if utk is None else v)
-            elif utk is not None:
-                m = np.matmul(utk, vx)
+            # the rank-one part: all R terms summed (k None), or term i (direction i)
+            ak = None if fa is None else (fa if k is None else fa[i:i + 1])
+            zk = None if z is None else (z if k is None else z[:, i:i + 1])
+            if reads_tx:
+                geo.transform(pick(tx)[n0:n1], v, 0)
+                mt = np.matmul(left, v[:, :left.shape[2]])
+            elif left is not None:
+                mt = np.matmul(left, vx)
+            elif ak is not None:
+                _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst)
+                continue
             else:
                 dst[...] = tbk.reshape(-1, 1, 1)
                 continue
-            geo.output(m, tbk, dst)
+            geo.output(mt, tbk, dst, ak, zk)
+
+    parallel_pieces(chunk, range(0, n, step))
     return y, t
+
+
+@kernel
+def _rank_one_kernel(a, z, bias, dst):
+    # dst[n, o, p] = Σ_r a[r, o] z[n, r, p] + bias[o]
+    nb, o_n, hw = dst.shape
+    nr = a.shape[0]
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        bo = bias[o]
+        for p in range(hw):
+            dst[n, o, p] = bo
+        for r in range(nr):
+            ar = a[r, o]
+            for p in range(hw):
+                dst[n, o, p] += ar * z[n, r, p]
+
+
+def _rank_one(a, z, bias, dst):
+    """dst (N, O, ...) = Σ_r a[r, o] z[:, r] + bias: the tangent of a convolution whose
+    only perturbed argument is a rank-R weight (besides the bias), from z = conv(x, b_r)
+    (N, R, ...)."""
+    nb, o = dst.shape[:2]
+    bias = np.zeros(o, dst.dtype) if bias is None else bias
+    out = dst if dst.flags.c_contiguous else np.empty(dst.shape, dst.dtype)
+    _rank_one_kernel(out.size, np.ascontiguousarray(a), np.ascontiguousarray(z).reshape(
+        nb, z.shape[1], -1), bias, out.reshape(nb, o, -1))
+    if out is not dst:
+        dst[...] = out
 
 
 # ============================================================== im2col path
@@ -259,7 +497,7 @@ def _gemm_cols(w, b):
     return np.concatenate([wm, b.reshape(o, 1)], axis=1)
 
 
-def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
+def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None):
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     ho, wo = out_size(h, wd, kh, kw, *stride, *padding)
@@ -273,11 +511,21 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
     if one_row:
         buf[:, x0 + r, :] = 1
     wb = _gemm_cols(w, b) if b is not None else w.reshape(o, -1)
-    y = np.matmul(wb, buf[:, x0:x0 + wb.shape[1]]).reshape(n, o, ho, wo)
-    if tx is None and tw is None and tb is None:
+    if fb is not None:
+        # rank-one weight tangents a_r ⊗ b_r: conv(x, b_r) are R more rows of the GEMM
+        fm = fb.reshape(fb.shape[0], -1)
+        if wb.shape[1] > r:
+            fm = np.concatenate([fm, np.zeros((fm.shape[0], 1), x.dtype)], axis=1)
+        wb = np.concatenate([wb, fm])
+    yz = np.matmul(wb, buf[:, x0:x0 + wb.shape[1]])
+    y = (yz if fb is None else yz[:, :o]).reshape(n, o, ho, wo)
+    z = None if fb is None else yz[:, o:]  # (N, R, Ho·Wo)
+    if fb is not None:
+        y = np.ascontiguousarray(y)
+    if tx is None and tw is None and tb is None and fb is None:
         return y, None
 
-    def one(txk, twk, tbk):
+    def one(txk, twk, tbk, ak, zk):
         if txk is not None:
             im2col(txk, (kh, kw), stride, padding, buf, 0)
             blocks = [w.reshape(o, -1)]
@@ -287,24 +535,46 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k):
             if tbk is not None:
                 blocks.append(tbk.reshape(o, 1))
             mat = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
-            return np.matmul(mat, buf[:, :mat.shape[1]])
+            out = np.matmul(mat, buf[:, :mat.shape[1]])
+            if ak is not None:
+                out += np.einsum("ro,nrp->nop", ak, zk)
+            return out
         if twk is not None:
             mat = _gemm_cols(twk, tbk) if tbk is not None else twk.reshape(o, -1)
             return np.matmul(mat, buf[:, x0:x0 + mat.shape[1]])
-        return np.broadcast_to(tbk.reshape(o, 1), (n, o, ho * wo)) + np.zeros((), x.dtype)
+        out = np.empty((n, o, ho * wo), x.dtype)
+        if ak is not None:
+            _rank_one(ak, zk, tbk, out)
+        else:
+            out[...] = tbk.reshape(o, 1)
+        return out
 
     if k is None:
-        return y, one(tx, tw, tb).reshape(y.shape)
+        return y, one(tx, tw, tb, fa, z).reshape(y.shape)
     t = np.empty((k,) + y.shape, x.dtype)
     for i in range(k):
         t[i] = one(None if tx is None else tx[i], None if tw is None else tw[i],
-                   None if tb is None else tb[i]).reshape(y.shape)
+                   None if tb is None else tb[i], None if fa is None else fa[i:i + 1],
+                   None if z is None else z[:, i:i + 1]).reshape(y.shape)
     return y, t
 
 
 # ============================================================== the rule's kernel
-def _plain(a, dtype, nd):
-    return type(a) is np.ndarray and a.dtype is dtype and a.ndim == nd
+def _factors(t, k, shape, dtype):
+    """The factors (a (R, O), b (R, C, kh, kw)) of a rank-R weight tangent of ``shape``
+    (O, C, kh, kw): a structured tangent with fields ``a`` and ``b`` (a LowRank of
+    dualnum.fgrad.structured, read by its fields so that this leaf module needs no class),
+    batched (R = K) when the call is, else summed; or None."""
+    if not getattr(t, "is_structured_tangent", False) or not hasattr(t, "a") \
+            or bool(getattr(t, "batched", False)) != (k is not None):
+        return None
+    a, b = t.a, t.b
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
+            or a.shape[1] != shape[0] or b.shape[1:] != shape[1:] \
+            or b.shape[0] != a.shape[0] or (k is not None and a.shape[0] != k) \
+            or a.dtype.kind != "f" or b.dtype.kind != "f":
+        return None
+    return a.astype(dtype, copy=False), np.ascontiguousarray(b, dtype)
 
 
 def conv2d(primals, tangents, kwargs, k):
@@ -322,6 +592,13 @@ def conv2d(primals, tangents, kwargs, k):
     b = None if b is None else b.astype(dtype, copy=False)
     ts = list(tangents) + [None] * (3 - len(tangents))
     lead = 0 if k is None else 1
+    fa = fb = None
+    if ts[1] is not None and type(ts[1]) is not np.ndarray:
+        factors = _factors(ts[1], k, w.shape, dtype)
+        if factors is None:
+            return None
+        fa, fb = factors
+        ts[1] = None
     for i, (t, nd) in enumerate(zip(ts, (4, 4, 1))):
         if t is None:
             continue
@@ -333,5 +610,10 @@ def conv2d(primals, tangents, kwargs, k):
     # Winograd's 16 GEMMs have C as their inner dimension: for a few input channels
     # (a network's first layer) im2col's C·9 is the better GEMM
     if w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= 16:
-        return _winograd(x, tx, w, tw, b, tb, padding, k)
-    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k)
+        ho = x.shape[2] + 2 * padding[0] - 2
+        wo = x.shape[3] + 2 * padding[1] - 2
+        # F(4×4) where its tiles cover the output exactly and rows of tiles are long
+        # enough to pay for its wider transforms (6×6 tiles): 28×28 maps, not 14×14
+        m = 4 if ho % 4 == 0 and wo % 4 == 0 and wo >= _F4_MIN_WIDTH else 2
+        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m)
+    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb)

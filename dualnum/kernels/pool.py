@@ -49,6 +49,39 @@ def _max_pool(x, t, kh, kw, sh, sw, out, tout):
 
 
 @kernel
+def _max_pool_2x2(x, t, out, tout):
+    # _max_pool for 2×2 windows at stride 2 (the common case), unrolled: the same
+    # first-maximum and NaN rules, written as selects
+    planes = x.shape[0]
+    ho, wo = out.shape[1], out.shape[2]
+    nk = t.shape[0]
+    for p in prange(planes):
+        for i in range(ho):
+            r = 2 * i
+            for j in range(wo):
+                c = 2 * j
+                best = x[p, r, c]
+                k = 0
+                v = x[p, r, c + 1]
+                take = (v > best) | ((v != v) & (best == best))
+                best = v if take else best
+                k = 1 if take else k
+                v = x[p, r + 1, c]
+                take = (v > best) | ((v != v) & (best == best))
+                best = v if take else best
+                k = 2 if take else k
+                v = x[p, r + 1, c + 1]
+                take = (v > best) | ((v != v) & (best == best))
+                best = v if take else best
+                k = 3 if take else k
+                out[p, i, j] = best
+                ar = r + k // 2
+                ac = c + k % 2
+                for q in range(nk):
+                    tout[q, p, i, j] = t[q, p, ar, ac]
+
+
+@kernel
 def _avg_pool(x, kh, kw, sh, sw, out):
     planes = x.shape[0]
     ho, wo = out.shape[1], out.shape[2]
@@ -103,7 +136,10 @@ def max_pool2d(primals, tangents, kwargs, k):
     else:
         tf = np.ascontiguousarray(t).reshape(-1, planes, h, w)
     tout = np.empty((tf.shape[0], planes, ho, wo), x.dtype)
-    _max_pool(xf.size, xf, tf, ks[0], ks[1], st[0], st[1], out, tout)
+    if tuple(ks) == (2, 2) and tuple(st) == (2, 2):
+        _max_pool_2x2(xf.size, xf, tf, out, tout)
+    else:
+        _max_pool(xf.size, xf, tf, ks[0], ks[1], st[0], st[1], out, tout)
     y = out.reshape(final)
     if t is None:
         return y, None

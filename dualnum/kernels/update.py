@@ -20,14 +20,33 @@ def _rank_update(w, a, b, scale):
 
 def subtract_low_rank(w, low_rank, scale):
     """In place: ``w -= scale * Σ_k a[k] ⊗ b[k]`` for factors ``low_rank.a`` (K, n) and
-    ``low_rank.b`` (K, m) (a summed ``dualnum.lowrank.LowRank``), without forming the
-    dense matrix. Falls back to NumPy for non-contiguous ``w``."""
+    ``low_rank.b`` (K, m) or (K, m1, m2, ...) (a summed LowRank of
+    dualnum.fgrad.structured), without forming the dense array. Falls back to NumPy for
+    non-contiguous ``w``."""
     a = low_rank.a.astype(w.dtype, copy=False)
-    b = low_rank.b.astype(w.dtype, copy=False)
-    if w.ndim != 2 or not w.flags.c_contiguous or w.dtype.kind != "f":
-        w -= scale * (a.T @ b)
+    b = low_rank.b.astype(w.dtype, copy=False).reshape(a.shape[0], -1)
+    if w.ndim < 2 or not w.flags.c_contiguous or w.dtype.kind != "f":
+        w -= scale * (a.T @ b).reshape(w.shape)
         return
-    _rank_update(w.size, w, np.ascontiguousarray(a), np.ascontiguousarray(b), w.dtype.type(scale))
+    _rank_update(w.size, w.reshape(w.shape[0], -1), np.ascontiguousarray(a),
+                 np.ascontiguousarray(b), w.dtype.type(scale))
+
+
+@kernel
+def _scaled_update(p, g, s):
+    # p -= s * g, one pass (NumPy's `p -= s * g` writes s * g to a temporary first)
+    for i in prange(p.size):
+        p[i] -= s * g[i]
+
+
+def subtract_scaled(p, g, scale):
+    """In place ``p -= scale * g`` for a dense gradient ``g`` of p's shape, rounded as
+    NumPy rounds it (the product in p's dtype, then the difference)."""
+    if p.dtype.kind != "f" or g.dtype != p.dtype or not p.flags.c_contiguous \
+            or not g.flags.c_contiguous or p.shape != g.shape:
+        p -= scale * g
+        return
+    _scaled_update(p.size, p.reshape(-1), g.reshape(-1), p.dtype.type(scale))
 
 
 @kernel
@@ -42,7 +61,7 @@ def _weighted_update(p, v, w):
 
 def subtract_structured(p, g, scale):
     """In place ``p -= scale * g`` for a structured estimate, without forming ``g``: a
-    summed rank-K product (factors ``g.a``, ``g.b``: dualnum.lowrank.LowRank) or a
+    summed rank-K product (factors ``g.a``, ``g.b``: a LowRank) or a
     weighted sum of directions (``g.w``, ``g.v``: WeightedSum). Read by their fields, so
     this leaf module needs neither class."""
     if hasattr(g, "a") and hasattr(g, "b"):

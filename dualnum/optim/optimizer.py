@@ -347,7 +347,9 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += (1 - self.dampening) * g
             g = g + self.momentum * buf if self.nesterov else buf
-        p -= lr * g
+        from ..kernels.update import subtract_scaled
+
+        subtract_scaled(p, g, lr)
 
     def _hyperparameters(self):
         return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
