@@ -116,3 +116,22 @@ def test_the_cnn_recipe_is_refused_before_any_step(client, tmp_path):
     with pytest.raises(dn.run.RunError, match="window by window.*--local-losses no"):
         DistributedRun(dict(BASE, model="cnn", out=str(tmp_path / "c")), client=client).train()
     assert not (tmp_path / "c" / "checkpoint.npz").exists()
+
+
+def test_the_command_line_with_workers_matches_one_process(tmp_path):
+    """``dualnum train --workers 2`` starts its own LocalCluster, records the workers and
+    the bytes per step, leaves no worker behind, and ends where one process ends."""
+    argv = ["--data", "digits", "--steps", "20", "--seed", "3", "--eval-every", "0"]
+    proc = subprocess.run([sys.executable, "-m", "dualnum", "train", *argv, "--workers", "2",
+                           "--out", str(tmp_path / "d")], capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    assert proc.returncode == 0, proc.stderr
+    assert "dashboard" in proc.stdout + proc.stderr
+    single = dn.run.Run(dict(BASE, steps=20, out=str(tmp_path / "s"))).train()
+    d = tmp_path / "d" / "summary.json"
+    import json
+
+    summary = json.loads(d.read_text())
+    assert summary["distributed"]["workers"] == 2
+    assert summary["distributed"]["bytes_per_step"] > 0
+    assert _same(_params(single), _params(summary))
