@@ -43,10 +43,6 @@ DEFAULTS = {
     "mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, adam_lr=0.003,
                   sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.005, adam_lr=0.001,
                                           directions=64, distribution="outer")),
-    "fashion-mnist": dict(model="mlp", hidden=64, steps=5000, batch_size=64, adam_lr=0.003,
-                          sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.005,
-                                                  adam_lr=0.001, directions=64,
-                                                  distribution="outer")),
     "spirals": dict(model="mlp", hidden=64, steps=6000, batch_size=64, adam_lr=0.01,
                     sgd_lr=0.1, weight=dict(optimizer="adam", sgd_lr=0.05, adam_lr=0.01,
                                             directions=16, distribution="rademacher")),
@@ -54,6 +50,7 @@ DEFAULTS = {
                   sgd_lr=0.1, weight=dict(optimizer="sgd", sgd_lr=0.02, adam_lr=0.01,
                                           directions=16, distribution="rademacher")),
 }
+DEFAULTS["fashion-mnist"] = DEFAULTS["mnist"]  # the same shapes and sizes
 #: The default forward-gradient recipe of each model (bench/QUALITY.md): activity
 #: perturbation (Ren et al. 2023) with the projection (Flügel et al. 2025), K = 64
 #: directions per layer. For the default mlp (64 hidden units) and the logreg, 64 covers
@@ -209,10 +206,12 @@ class Setting:
         return f"{self.default:,}" if isinstance(self.default, int) else str(self.default)
 
 
-def _by_data(key):
+def _by_data(key, table=None, label=""):
+    """How a default that depends on the data (or, with ``table=RECIPES``, on the
+    model) reads in ``--help``: one value, or each value with what takes it."""
     values = {}
-    for data, d in DEFAULTS.items():
-        values.setdefault(d[key], []).append(data)
+    for name, d in (DEFAULTS if table is None else table).items():
+        values.setdefault(d[key], []).append(label + name)
     if len(values) == 1:
         return str(next(iter(values)))
     return "; ".join(f"{v:,} for {', '.join(ds)}" if isinstance(v, int)
@@ -264,9 +263,7 @@ def _default_estimator(cfg):
     return RECIPES[cfg["model"]]["estimator"]
 
 
-_default_estimator.__doc__ = "; ".join(
-    f"{v} for --model {m}" for m, v in
-    ((m, RECIPES[m]["estimator"]) for m in RECIPES))
+_default_estimator.__doc__ = _by_data("estimator", RECIPES, "--model ")
 
 
 def _default_combination(cfg):
