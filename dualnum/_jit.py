@@ -67,8 +67,11 @@ def _njit(py_func, **options):
         pass
     return disp
 
-#: Below this many elements the serial variant of a kernel is used.
-PARALLEL_MIN = 1 << 16
+#: Below this many elements the serial variant of a kernel is used: handing half of a
+#: pass to a sleeping thread (on a virtual machine, waking an idle virtual CPU) costs
+#: more than the half it saves, up to about this size (an MLP's 64×1024 activations
+#: included; bench/RESULTS.md).
+PARALLEL_MIN = 1 << 18
 
 
 _threads_started = False

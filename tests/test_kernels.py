@@ -148,7 +148,7 @@ def test_winograd_f4_matches_the_direct_sum(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_matmul_kernel_matches_numpy_path(dtype):
+def test_matmul_kernel_matches_numpy_path(dtype, monkeypatch):
     """Large 2-D products run value and tangents as GEMMs side by side (2 threads): the
     same value and tangent as the rule's NumPy path, for batched and unbatched tangents
     on either operand, a dense or rank-one weight tangent, and a transposed weight."""
@@ -161,6 +161,7 @@ def test_matmul_kernel_matches_numpy_path(dtype):
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("the matmul kernel needs 2 kernel threads")
     numba.set_num_threads(2)
+    monkeypatch.setattr(matmul, "MIN_MACS", 1 << 20)  # small products take the kernel too
     rng = np.random.default_rng(7)
     a = rng.standard_normal((64, 128)).astype(dtype)
     w = rng.standard_normal((160, 128)).astype(dtype)
@@ -272,3 +273,94 @@ def test_window_kernels_match_numpy_windows(data):
         for g_, w_ in ((got.primal, want.primal), (got.tangent, want.tangent),
                        (fn(xi, kp, sp), want.primal)):
             np.testing.assert_allclose(g_, w_, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_kernel_matches_numpy_path(dtype):
+    """Value and tangents in one pass over the logits: the NumPy path's answer for
+    unbatched and batched tangents, rows with ±inf and NaN, a mixed-dtype tangent; labels
+    out of range fall back to the NumPy path and its error."""
+    from dualnum.core.rules import by_name
+
+    rule = by_name("cross_entropy")
+    rng = np.random.default_rng(11)
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    z = (3 * rng.standard_normal((37, 7))).astype(dtype)
+    z[3, 2], z[5, :], z[6, 1] = np.inf, -np.inf, np.nan
+    lab = rng.integers(0, 7, 37)
+    for batch in (None, 1, 4):
+        lvl = levels.new_level("test")
+        lead = () if batch is None else (batch,)
+        t = rng.standard_normal(lead + z.shape).astype(dtype)
+        for zz in (z[7:], z):  # finite rows only, then with the edge rows
+            tt = t[..., 7:, :] if zz is not z else t
+            assert rule.fused((zz, lab[-len(zz):]), (tt, None), {}, batch) is not None
+            d = dn.Dual(zz, tt, batched=batch is not None, level=lvl)
+            got = dn.cross_entropy(d, lab[-len(zz):])
+            want = _reference(rule, (d, lab[-len(zz):]), {})
+            with np.errstate(invalid="ignore"):
+                np.testing.assert_allclose(got.primal, want.primal, rtol=tol, atol=tol)
+                np.testing.assert_allclose(got.tangent, want.tangent, rtol=tol, atol=tol)
+            assert got.primal.dtype == want.primal.dtype
+            assert np.asarray(got.tangent).dtype == np.asarray(want.tangent).dtype
+            assert np.shape(got.tangent) == np.shape(want.tangent)
+    # a float64 tangent on float32 logits gives a float64 tangent, as NumPy's path does
+    if dtype == np.float32:
+        t64 = rng.standard_normal(z.shape)
+        y, ty = rule.fused((z[7:], lab[7:]), (t64[7:], None), {}, None)
+        assert ty.dtype == np.float64
+    # a label out of range: the NumPy path's error, naming it
+    bad = lab.copy()
+    bad[0] = 7
+    assert rule.fused((z, bad), (), {}, None) is None
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 7\)"):
+        dn.cross_entropy(z, bad)
+
+
+@pytest.mark.parametrize("path", ["pieces", "numpy calls"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_kernel_matches_numpy_path(dtype, path, monkeypatch):
+    """dn.linear's kernel (large layers: matmul's pieces on (x, w.T); others: rank-one
+    weight tangents as matrix-vector products) gives the NumPy path's value and tangent
+    for tangents on any subset of x, w (dense or rank-one) and b, batched or not."""
+    import numba
+
+    from dualnum.core.rules import by_name
+    from dualnum.fgrad.structured import LowRank
+    from dualnum.kernels import matmul
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("the matmul kernel needs 2 kernel threads")
+    numba.set_num_threads(2)
+    monkeypatch.setattr(matmul, "MIN_MACS", 1 << 20 if path == "pieces" else 1 << 62)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((64, 128)).astype(dtype)
+    w = rng.standard_normal((160, 128)).astype(dtype)
+    b = rng.standard_normal(160).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    rule = by_name("linear")
+    for batch, on_x, on_w, on_b in [(None, True, True, True), (2, False, "low rank", True),
+                                    (1, True, False, False), (None, False, False, True),
+                                    (3, True, "low rank", False)]:
+        lvl = levels.new_level("test")
+        lead = () if batch is None else (batch,)
+        tw = (LowRank(rng.standard_normal((batch or 1, 160)).astype(dtype),
+                      rng.standard_normal((batch or 1, 128)).astype(dtype),
+                      batched=batch is not None) if on_w == "low rank"
+              else rng.standard_normal(lead + w.shape).astype(dtype))
+
+        def dual(p, t, on):
+            return dn.Dual(p, t, batched=batch is not None, level=lvl) if on else p
+
+        args = (dual(x, rng.standard_normal(lead + x.shape).astype(dtype), on_x),
+                dual(w, tw, on_w), dual(b, rng.standard_normal(lead + b.shape).astype(dtype), on_b))
+        prim = [a.primal if isinstance(a, dn.Dual) else a for a in args]
+        tans = [a.tangent if isinstance(a, dn.Dual) else None for a in args]
+        tans[1] = tw if on_w else None
+        assert rule.fused(tuple(prim), tuple(tans), {}, batch) is not None
+        got = dn.linear(*args)
+        dense_w = dual(w, np.asarray(tw), on_w)
+        want = _reference(rule, (args[0], dense_w, args[2]), {})
+        np.testing.assert_allclose(got.primal, want.primal, rtol=tol, atol=tol)
+        np.testing.assert_allclose(got.tangent, want.tangent, rtol=tol, atol=10 * tol)
+        assert got.tangent.dtype == dtype and got.tangent.shape == want.tangent.shape

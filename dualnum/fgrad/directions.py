@@ -41,6 +41,7 @@ standard basis when K covers the whole activation (see :mod:`dualnum.fgrad.combi
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -66,8 +67,10 @@ def _rademacher(rng, k, shape, dtype):
 def _outer(rng, k, shape, dtype):
     if len(shape) < 2:
         return _normal(rng, k, shape, dtype)
-    return LowRank(rng.standard_normal((k, shape[0]), dtype=dtype),
-                   rng.standard_normal((k,) + tuple(shape[1:]), dtype=dtype), batched=True)
+    # both factors from one draw of the kernel: a (K, n) and b (K, ...) side by side
+    n, rest = shape[0], tuple(shape[1:])
+    ab = sampling.normal(rng, (k, n + math.prod(rest)), dtype)
+    return LowRank(ab[:, :n], ab[:, n:].reshape((k,) + rest), batched=True)
 
 
 #: name -> sampler(rng, K, shape, dtype) returning K directions for one parameter.
@@ -88,6 +91,26 @@ def block_rng(key, stream, block):
         key=np.array([key, (stream << 32) | block], np.uint64)))
 
 
+_local = threading.local()
+
+
+def _block_generator(key, stream, block):
+    """:func:`block_rng`'s generator, as one reused per thread and re-keyed (a new Philox
+    costs several times what re-keying does): for a draw that is finished before the
+    next block's starts."""
+    g = getattr(_local, "generator", None)
+    if g is None:
+        g = _local.generator = np.random.Generator(np.random.Philox(0))
+    if not 0 <= stream < 2**32 or not 0 <= block < 2**32:
+        raise ValueError(f"direction stream {stream} or block {block} out of range [0, 2**32)")
+    g.bit_generator.state = {
+        "bit_generator": "Philox",
+        "state": {"counter": np.zeros(4, np.uint64),
+                  "key": np.array([key, (stream << 32) | block], np.uint64)},
+        "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+    return g
+
+
 def blocks_of(k):
     """How many blocks hold ``k`` directions."""
     return -(-k // BLOCK)
@@ -104,10 +127,12 @@ def slots_of(blocks, k):
 def _concat(parts, k, shape, dtype):
     if not parts:
         return np.zeros((0,) + tuple(shape), dtype)
+    if len(parts) == 1:
+        return parts[0]
     if isinstance(parts[0], LowRank):
         return LowRank(np.concatenate([p.a for p in parts]),
                        np.concatenate([p.b for p in parts]), batched=True)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return np.concatenate(parts)
 
 
 def _own_blocks(blocks, k):
@@ -128,7 +153,7 @@ def sample_directions(key, leaves, k, distribution, blocks=None):
     draw, key = DISTRIBUTIONS[distribution], _key(key)
     per_block = []
     for b in _own_blocks(blocks, k):
-        g = block_rng(key, 0, b)
+        g = _block_generator(key, 0, b)
         kb = min(BLOCK, k - b * BLOCK)
         per_block.append([draw(g, kb, x.shape, x.dtype) for x in leaves])
     return [_concat([blk[i] for blk in per_block], k, x.shape, x.dtype)
@@ -148,6 +173,6 @@ def activity_directions(key, stream, k, shape, dtype, distribution, basis, block
         eye = np.eye(n, dtype=dtype)[idx].reshape((len(idx), 1) + shape[1:])
         return np.broadcast_to(eye, (len(idx),) + shape)
     draw = DISTRIBUTIONS[distribution]
-    parts = [draw(block_rng(key, stream, b), min(BLOCK, k - b * BLOCK), shape, dtype)
+    parts = [draw(_block_generator(key, stream, b), min(BLOCK, k - b * BLOCK), shape, dtype)
              for b in _own_blocks(blocks, k)]
     return _concat(parts, k, shape, dtype)

@@ -377,11 +377,10 @@ class _Run:
     def weight_grads(self, vs, leaves, dense, derivatives):
         k = self.s["n_directions"]
         grads = [None] * len(leaves)
-        if len(self.segments) == 1:
-            self.segments[0].leaves = set(range(len(leaves)))
+        single = len(self.segments) == 1  # one loss: every leaf belongs to it
         for seg, d in zip(self.segments, derivatives):
             d = self._clip(np.asarray(d, np.float64))
-            idx = sorted(seg.leaves)
+            idx = range(len(leaves)) if single else sorted(seg.leaves)
             if self.s["combination"] == "projection":
                 gram = np.zeros((k, k))
                 for i in idx:

@@ -24,8 +24,11 @@ from .._jit import parallel_pieces, threads
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Smallest value product (multiply-adds) worth splitting into pieces.
-MIN_MACS = 1 << 20
+#: Smallest value product (multiply-adds) worth splitting into pieces. Below it NumPy's
+#: own threaded GEMM is faster: the pieces' thread hand-offs, and switching OpenBLAS to
+#: one thread and back, cost more than they save on an MLP's 1024-wide layers
+#: (bench/RESULTS.md), while a CNN's first dense layer (3136 inputs) still gains.
+MIN_MACS = 1 << 27
 
 
 def _operand(t, shape, k, dtype):
@@ -82,4 +85,83 @@ def matmul(primals, tangents, kwargs, k):
     if tb is not None:
         right = np.matmul(a, tb)  # (K, n, m) or (n, m); a LowRank's own product
         t = np.asarray(right, a.dtype) if t is None else np.add(t, right, out=t)
+    return y, t
+
+
+
+def _factors(t, k, rows, cols, dtype):
+    """The factors (a (R, rows), b (R, cols)) of a rank-R tangent of a (rows, cols)
+    weight: a structured tangent with fields ``a`` and ``b`` (dualnum.fgrad.structured's
+    LowRank, read by its fields so that this leaf module needs no class), batched (R = K)
+    when the call is, else summed; or None."""
+    if not getattr(t, "is_structured_tangent", False) or not hasattr(t, "a") \
+            or bool(getattr(t, "batched", False)) != (k is not None):
+        return None
+    a, b = t.a, t.b
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
+            or b.ndim != 2 or a.shape != (b.shape[0], rows) or b.shape[1] != cols \
+            or (k is not None and a.shape[0] != k) or a.dtype.kind != "f" \
+            or b.dtype.kind != "f":
+        return None
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def linear(primals, tangents, kwargs, k):
+    """(x @ w.T + b, its tangent) for a batch of rows x (N, I): large layers through
+    :func:`matmul`'s pieces; others by a few NumPy calls, where a rank-R weight tangent
+    a bᵀ is ``(x bᵀ) a`` (a matrix-vector product per direction). None
+    (the rule's NumPy path) for other shapes, mixed dtypes and nested duals."""
+    if kwargs or len(primals) != 3:
+        return None
+    x, w, b = primals
+    if type(x) is not np.ndarray or type(w) is not np.ndarray or x.ndim != 2 \
+            or w.ndim != 2 or x.dtype is not w.dtype or w.dtype not in _FLOATS \
+            or x.shape[1] != w.shape[1]:
+        return None
+    n, o = x.shape[0], w.shape[0]
+    if b is not None and (type(b) is not np.ndarray or b.shape != (o,)
+                          or b.dtype is not w.dtype):
+        return None
+    tx, tw, tb = (list(tangents) + [None] * 3)[:3]
+    lead = () if k is None else (k,)
+    if tb is not None and (type(tb) is not np.ndarray or tb.shape != lead + (o,)
+                           or tb.dtype is not w.dtype):
+        return None
+    if tx is not None and (type(tx) is not np.ndarray or tx.shape != lead + x.shape
+                           or tx.dtype is not w.dtype):
+        return None
+    if n * x.shape[1] * o >= MIN_MACS and threads() >= 2:
+        res = matmul((x, w.T), (tx, None if tw is None else np.swapaxes(tw, -1, -2)), {}, k)
+        if res is None:
+            return None
+        y, t = res
+    else:
+        fa = fb = None
+        if tw is not None and type(tw) is not np.ndarray:
+            factors = _factors(tw, k, o, x.shape[1], w.dtype)
+            if factors is None:
+                return None
+            fa, fb = factors
+        elif tw is not None and (tw.shape != lead + w.shape or tw.dtype is not w.dtype):
+            return None
+        # (stacking fb beside w to read x once loses: OpenBLAS is several times slower
+        # on an 11-column product than on a 10-column one)
+        y = x @ w.T
+        xb = None if fb is None else x @ fb.T  # (N, R)
+        t = None
+        if xb is not None:
+            t = xb @ fa if k is None else xb.T[:, :, None] * fa[:, None, :]
+        elif tw is not None:
+            t = np.matmul(x, np.swapaxes(tw, -1, -2))
+        if tx is not None:
+            tt = (tx.reshape(-1, x.shape[1]) @ w.T).reshape(lead + (n, o))
+            t = tt if t is None else np.add(t, tt, out=t)
+    if b is not None:
+        y += b
+    if tb is not None:
+        tbb = tb.reshape(tb.shape[:-1] + (1, o))
+        if t is None:
+            t = np.broadcast_to(tbb, lead + y.shape).copy()
+        else:
+            t += tbb
     return y, t

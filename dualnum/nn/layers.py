@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from ..fgrad.perturb import layer_output, local_head
-from ..ops.network import avg_pool2d, conv2d, gelu, max_pool2d, relu, sigmoid
+from ..ops.network import avg_pool2d, conv2d, gelu, linear, max_pool2d, relu, sigmoid
 from . import init
 from ._random import default_generator, resolve_rng
 from .module import Module
@@ -94,10 +94,7 @@ class Linear(Module):
     local_product = "linear"
 
     def forward(self, x):
-        y = np.matmul(x, self.weight.T)
-        if self.bias is not None:
-            y = y + self.bias
-        return layer_output(self, x, y)
+        return layer_output(self, x, linear(x, self.weight, self.bias))
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -32,9 +32,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.dual import Dual
+from ..core.errors import ShapeError
 from ..core.rules import NONZERO, REAL, Interval, defjvp, lead, to_shape, trailing_axes
 from ..kernels import special as _special_kernels
 from .elementwise import elementwise
+from .linalg import _matmul_jvp_a, _matmul_jvp_b
 from .special import _run, erf, erfc  # noqa: F401  (erf, erfc: also dualnum.ops.network's)
 
 _NET = "network"
@@ -394,6 +396,67 @@ def mse(pred, target):
 _MSE = defjvp(mse, _mse_jvp_pred, _mse_jvp_target, kind=_NET, primal=_mse_primal,
               argnames=("pred", "target"), domain=lambda s: s.mse_call(),
               text="ẏ = 2 mean((p - t)(ṗ - ṫ))")
+
+
+# ===================================================================== linear
+def _linear_check(x, weight, bias):
+    xs, ws = _shape(x), _shape(weight)
+    if len(ws) != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got "
+                         f"shape {ws}")
+    if len(xs) < 1 or xs[-1] != ws[1]:
+        raise ShapeError(f"linear: input shape {xs} does not end in in_features = {ws[1]} "
+                         f"(weight shape {ws})")
+    if bias is not None and _shape(bias) != (ws[0],):
+        raise ShapeError(f"linear: bias shape {_shape(bias)} does not match weight shape "
+                         f"{ws}: expected ({ws[0]},)")
+
+
+def _linear_primal(x, weight, bias=None):
+    _linear_check(x, weight, bias)
+    y = np.matmul(x, np.swapaxes(weight, -1, -2))
+    return y if bias is None else y + bias
+
+
+def _linear_jvp_x(g, y, x, weight, bias=None):
+    return _matmul_jvp_a(g, y, x, np.swapaxes(weight, -1, -2))
+
+
+def _linear_jvp_w(g, y, x, weight, bias=None):
+    # a structured tangent (a rank-one a bᵀ) stays factored through the swap and product,
+    # which for a batch of rows x is NumPy's own; stacking is for arrays of directions
+    gt = np.swapaxes(g, -1, -2)
+    if np.ndim(x) == 2 and not isinstance(g, np.ndarray):
+        return np.matmul(x, gt)
+    return _matmul_jvp_b(gt, y, x, np.swapaxes(weight, -1, -2))
+
+
+def _linear_jvp_b(g, y, x, weight, bias=None):
+    gl = lead(g, bias)
+    return to_shape(g.reshape(gl + (1,) * (np.ndim(y) - 1) + (-1,)), gl, np.shape(y))
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` (``torch.nn.functional.linear``): one op instead of a
+    transpose, a product and a sum, so that a layer costs one dispatch.
+
+    ``x`` has shape ``(..., in_features)``, ``weight`` ``(out_features, in_features)``
+    and ``bias`` ``(out_features,)`` or None.
+
+    >>> import numpy as np, dualnum as dn
+    >>> w, b = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([0.5, -1.0])
+    >>> dn.linear(np.array([[1.0, 1.0]]), w, b)
+    array([[3.5, 0. ]])
+    >>> dn.jvp(lambda w: dn.linear(np.ones(2), w, b), (w,), (np.eye(2),))[1]
+    array([1., 1.])
+    """
+    return _run(_LINEAR, (x, weight, bias), {})
+
+
+_LINEAR = defjvp(
+    linear, _linear_jvp_x, _linear_jvp_w, _linear_jvp_b, kind=_NET, primal=_linear_primal,
+    argnames=("x", "weight", "bias"), domain=lambda s: s.linear_call(),
+    text="ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ")
 
 
 # ===================================================================== conv2d

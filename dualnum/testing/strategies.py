@@ -136,6 +136,17 @@ def matmul_call(draw):
 
 
 @st.composite
+def linear_call(draw):
+    """dn.linear(x, weight, bias): x with 0 to 2 leading axes, bias or None."""
+    i, o = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    lead_shape = draw(shapes(max_dims=2))
+    x = draw(_array(lead_shape + (i,)))
+    w = draw(_array((o, i)))
+    b = draw(st.one_of(st.none(), _array((o,))))
+    return Call((x, w, b))
+
+
+@st.composite
 def tensordot_call(draw):
     k = draw(st.integers(0, 2))
     shared = draw(shapes(min_dims=k, max_dims=k))
