@@ -72,6 +72,9 @@ def _njit(py_func, **options):
 #: more than the half it saves, up to about this size (an MLP's 64×1024 activations
 #: included; bench/RESULTS.md).
 PARALLEL_MIN = 1 << 18
+#: The same for memory-bound passes: one thread streams about as fast as two on the
+#: machines measured (bench/RESULTS.md), so the hand-off pays only on very large arrays.
+PARALLEL_MIN_MEMORY = 1 << 22
 
 
 _threads_started = False
@@ -117,10 +120,11 @@ def _start_threads():
 class _Kernel:
     """A lazily compiled kernel with a serial and a parallel variant."""
 
-    __slots__ = ("py_func", "_serial", "_parallel", "__name__")
+    __slots__ = ("py_func", "_serial", "_parallel", "__name__", "memory_bound")
 
-    def __init__(self, py_func):
+    def __init__(self, py_func, memory_bound=False):
         self.py_func = py_func
+        self.memory_bound = memory_bound
         self.__name__ = py_func.__name__
         self._serial = None
         self._parallel = None
@@ -144,9 +148,11 @@ class _Kernel:
         return self._parallel
 
     def __call__(self, n, *args):
-        """Run on ``n`` elements: serial below PARALLEL_MIN, parallel above; serial
-        inside a piece of :func:`parallel_pieces` (the pieces are the parallelism)."""
-        if n < PARALLEL_MIN or getattr(_in_piece, "on", False):
+        """Run on ``n`` elements: serial below PARALLEL_MIN (PARALLEL_MIN_MEMORY for a
+        memory-bound kernel), parallel above; serial inside a piece of
+        :func:`parallel_pieces` (the pieces are the parallelism)."""
+        if n < (PARALLEL_MIN_MEMORY if self.memory_bound else PARALLEL_MIN) \
+                or getattr(_in_piece, "on", False):
             f = self._serial
             if f is None:
                 f = self.serial
@@ -163,10 +169,14 @@ class _Kernel:
         return self.serial(*args)
 
 
-def kernel(py_func):
+def kernel(py_func=None, *, memory_bound=False):
     """Declare a numba kernel. Loops written with ``numba.prange`` run in parallel
-    for large inputs. Call it as ``k(n_elements, *arrays)``."""
-    return _Kernel(py_func)
+    for large inputs. Call it as ``k(n_elements, *arrays)``. ``@kernel(memory_bound=True)``
+    marks a pass that does a few operations per element loaded (an update, an outer
+    product): it runs in parallel only from PARALLEL_MIN_MEMORY elements."""
+    if py_func is None:
+        return lambda f: _Kernel(f, memory_bound)
+    return _Kernel(py_func, memory_bound)
 
 
 def jit(py_func):

@@ -7,7 +7,7 @@ from numba import prange
 from .._jit import kernel
 
 
-@kernel
+@kernel(memory_bound=True)
 def _rank_update(w, a, b, scale):
     # w -= scale * Σ_k a[k] ⊗ b[k], in one pass over w (rows split across threads)
     n, m = w.shape
@@ -32,7 +32,7 @@ def subtract_low_rank(w, low_rank, scale):
                  np.ascontiguousarray(b), w.dtype.type(scale))
 
 
-@kernel
+@kernel(memory_bound=True)
 def _scaled_update(p, g, s):
     # p -= s * g, one pass (NumPy's `p -= s * g` writes s * g to a temporary first)
     for i in prange(p.size):
@@ -49,7 +49,7 @@ def subtract_scaled(p, g, scale):
     _scaled_update(p.size, p.reshape(-1), g.reshape(-1), p.dtype.type(scale))
 
 
-@kernel
+@kernel(memory_bound=True)
 def _weighted_update(p, v, w):
     # p -= Σ_k w[k] v[k], one pass over p and the K directions
     for i in prange(p.size):
@@ -73,3 +73,25 @@ def subtract_structured(p, g, scale):
     v = v.astype(p.dtype, copy=False).reshape(v.shape[0], -1)
     w = (g.w * scale).astype(p.dtype)
     _weighted_update(p.size, p.reshape(-1), v, w)
+
+
+@kernel(memory_bound=True)
+def _outer(a, b, s, out):
+    # out = s * a ⊗ b, one pass (NumPy's multiply.outer runs a slow broadcast loop)
+    for i in prange(a.shape[0]):
+        c = s * a[i]
+        for j in range(b.shape[0]):
+            out[i, j] = c * b[j]
+
+
+def scaled_outer(a, b, scale):
+    """``scale * a ⊗ b`` for vectors ``a`` (n,) and ``b`` (any shape m...), as an array
+    of shape (n,) + b.shape in their dtype: one rank-one term of a structured estimate
+    formed (the product rounded as ``np.multiply.outer(a * scale, b)`` rounds it)."""
+    dtype = np.result_type(a, b)
+    if dtype.kind != "f" or a.ndim != 1:
+        return np.multiply.outer(a * dtype.type(scale), b)
+    out = np.empty((a.shape[0],) + b.shape, dtype)
+    _outer(out.size, a.astype(dtype, copy=False), np.ascontiguousarray(b, dtype).reshape(-1),
+           dtype.type(scale), out.reshape(a.shape[0], -1))
+    return out
