@@ -16,7 +16,7 @@ import numpy as np
 import dualnum as dn, dualnum._threads as t
 a = np.arange(256.0 * 256).reshape(256, 256) / 1e4
 ok_blas = bool(np.allclose(a @ a, np.einsum("ij,jk->ik", a, a)))   # BLAS after its restart
-x = np.linspace(-1, 1, 1 << 17)                                      # parallel kernels
+x = np.linspace(-1, 1, 1 << 19)                                      # parallel kernels
 d = dn.Dual(x, np.ones_like(x))
 ok_kernel = bool(np.allclose((d * d).tangent, 2 * x))
 res = []
@@ -64,6 +64,16 @@ def test_with_pytorch_imported_first_dualnum_uses_the_workqueue_layer():
     r = _run("import torch")
     _correct(r)
     assert r["numba layer in use"] == "workqueue", r
+
+
+def test_pytorch_first_with_passive_waits_shares_one_openmp_runtime():
+    """The README's configuration for PyTorch and dualnum in one process: with
+    OMP_WAIT_POLICY=PASSIVE in the environment PyTorch starts libgomp with sleeping
+    threads, and dualnum's kernels then run on that same OpenMP runtime."""
+    pytest.importorskip("torch")
+    r = _run("import torch", env={"OMP_WAIT_POLICY": "PASSIVE"})
+    _correct(r)
+    assert r["numba layer in use"] == "omp", r
 
 
 def test_a_users_threading_layer_wins():

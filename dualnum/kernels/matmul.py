@@ -146,15 +146,19 @@ def linear(primals, tangents, kwargs, k):
             return None
         # (stacking fb beside w to read x once loses: OpenBLAS is several times slower
         # on an 11-column product than on a 10-column one)
-        y = x @ w.T
+        tt = None
+        if tx is None:
+            y = x @ w.T
+        else:  # [x; ẋ_1; ...; ẋ_K] @ w.T: one taller product runs faster per row
+            both = np.concatenate([x, tx.reshape(-1, x.shape[1])]) @ w.T
+            y, tt = both[:n], both[n:].reshape(lead + (n, o))
         xb = None if fb is None else x @ fb.T  # (N, R)
         t = None
         if xb is not None:
             t = xb @ fa if k is None else xb.T[:, :, None] * fa[:, None, :]
         elif tw is not None:
             t = np.matmul(x, np.swapaxes(tw, -1, -2))
-        if tx is not None:
-            tt = (tx.reshape(-1, x.shape[1]) @ w.T).reshape(lead + (n, o))
+        if tt is not None:
             t = tt if t is None else np.add(t, tt, out=t)
     if b is not None:
         y += b
