@@ -220,11 +220,12 @@ class _Run:
         return out
 
     def layer(self, module, x, y):
+        if not self.activity:
+            if self.local_loss is not None:  # which block's loss trains this layer
+                self.segments[-1].leaves.update(i for _, i in self._leaves_of(module))
+            return y
         seg = self.segments[-1]
         leaves = self._leaves_of(module)
-        if not self.activity:
-            seg.leaves.update(i for _, i in leaves)
-            return y
         if not leaves:  # a frozen layer (its parameters are not being trained)
             return y
         if self.planning:
