@@ -138,12 +138,25 @@ def _wino_in(xp, th, v, c0):
                 out[t] = z[2 * t + 1] - z[2 * t + 3]
 
 
+@jit
+def _act(v, act, ref):
+    # act 1: ReLU of a value (NaN stays NaN, as np.maximum(v, 0) keeps it); act 2: a
+    # tangent through that ReLU, v·(ref > 0) with ref the finished value (a product,
+    # not a select, as relu's own rule: an infinite tangent becomes NaN there too)
+    if act == 1:
+        return v if not v <= 0 else 0.0
+    if act == 2:
+        return v * (ref > 0)
+    return v
+
+
 @kernel
-def _wino_out(m, bias, a, z, th, tw, y):
+def _wino_out(m, bias, a, z, th, tw, y, act, ref):
     # y[n, o, 2ti + p, 2tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, 2ti + p,
     # 2tj + q], M[ξ] = m[ξ, o, column of the tile] in _wino_in's layout (tw + 1 columns
     # per row of tiles, the last one junk). The sum over r (usually empty) adds the
-    # rank-one weight tangents' part a[o]·conv(x, b) of a tangent.
+    # rank-one weight tangents' part a[o]·conv(x, b) of a tangent. ``act`` (see _act)
+    # applies a following ReLU while the tile is in registers; ref is y's shape.
     nb, o_n = y.shape[0], y.shape[1]
     nr = a.shape[0]
     w2 = tw + 1
@@ -177,10 +190,10 @@ def _wino_out(m, bias, a, z, th, tw, y):
                     y01 += ar * z[n, r, r0, c1]
                     y10 += ar * z[n, r, r1, c0]
                     y11 += ar * z[n, r, r1, c1]
-                y[n, o, r0, c0] = y00
-                y[n, o, r0, c1] = y01
-                y[n, o, r1, c0] = y10
-                y[n, o, r1, c1] = y11
+                y[n, o, r0, c0] = _act(y00, act, ref[n, o, r0, c0])
+                y[n, o, r0, c1] = _act(y01, act, ref[n, o, r0, c1])
+                y[n, o, r1, c0] = _act(y10, act, ref[n, o, r1, c0])
+                y[n, o, r1, c1] = _act(y11, act, ref[n, o, r1, c1])
 
 
 @jit
@@ -268,13 +281,16 @@ def _wino4_in(xp, th, v, c0):
 
 
 @kernel
-def _wino4_out(m, bias, a, z, th, tw, y):
+def _wino4_out(m, bias, a, z, th, tw, y, act, ref):
     # y[n, o, 4ti + p, 4tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, ., .],
     # M[i, j] = m[6i + j, o, column of the tile] in _wino4_in's layout. Two phases per
     # plane, as _wino4_in: Aᵀ M for all tiles at once (long contiguous loops over the
-    # tiles, which LLVM vectorizes), then (Aᵀ M) A row by row.
+    # tiles, which LLVM vectorizes), then (Aᵀ M) A row by row. ``act`` as in _wino_out:
+    # in the second phase, or after the rank-one terms when there are some (the plane
+    # is still in L1 then).
     nb, o_n = y.shape[0], y.shape[1]
     nr = a.shape[0]
+    act_now = act if nr == 0 else 0
     w4 = tw + 1
     plane = th * w4
     for no in prange(nb * o_n):
@@ -296,21 +312,24 @@ def _wino4_out(m, bias, a, z, th, tw, y):
         for p in range(4):
             for ti in range(th):
                 yrow = y[n, o, 4 * ti + p]
+                rrow = ref[n, o, 4 * ti + p]
                 t0 = ti * w4
                 for tj in range(tw):
                     t = t0 + tj
                     y0, y1, y2, y3 = _at6(s[p, 0, t], s[p, 1, t], s[p, 2, t], s[p, 3, t],
                                           s[p, 4, t], s[p, 5, t])
                     q = 4 * tj
-                    yrow[q] = y0 + bo
-                    yrow[q + 1] = y1 + bo
-                    yrow[q + 2] = y2 + bo
-                    yrow[q + 3] = y3 + bo
-        for r in range(nr):
-            ar = a[r, o]
+                    yrow[q] = _act(y0 + bo, act_now, rrow[q])
+                    yrow[q + 1] = _act(y1 + bo, act_now, rrow[q + 1])
+                    yrow[q + 2] = _act(y2 + bo, act_now, rrow[q + 2])
+                    yrow[q + 3] = _act(y3 + bo, act_now, rrow[q + 3])
+        if nr:
             for i in range(y.shape[2]):
                 for q in range(y.shape[3]):
-                    y[n, o, i, q] += ar * z[n, r, i, q]
+                    v = y[n, o, i, q]
+                    for r in range(nr):
+                        v += a[r, o] * z[n, r, i, q]
+                    y[n, o, i, q] = _act(v, act, ref[n, o, i, q])
 
 
 _G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
@@ -359,9 +378,10 @@ class _Winograd:
         xp = self.pad(x)
         self._in(xp.size, xp, self.th, v, c0)
 
-    def output(self, m, bias, dst, a=None, z=None):
+    def output(self, m, bias, dst, a=None, z=None, act=0, ref=None):
         """Aᵀ M A (+ bias) (+ Σ_r a[r, o] z[:, r], z from :meth:`full`) into ``dst``
-        (images, O, Ho, Wo)."""
+        (images, O, Ho, Wo), then ReLU (act 1) or masked by ``ref > 0`` (act 2, ref the
+        value, dst's shape)."""
         o = dst.shape[1]
         if bias is None:
             bias = np.zeros(o, self.dtype)
@@ -370,11 +390,17 @@ class _Winograd:
             a = np.zeros((0, o), self.dtype)
             z = np.zeros((dst.shape[0], 0) + full, self.dtype)
         if tuple(dst.shape[2:]) == full:
-            self._out(dst.size, m, bias, a, z, self.th, self.tw, dst)
+            self._out(dst.size, m, bias, a, z, self.th, self.tw, dst, act,
+                      dst if ref is None else ref)
             return
+        # ragged edges: whole tiles into a buffer; the mask is applied on the way back,
+        # where ref and dst have one shape
         y = self.full(dst.shape[:2])
-        self._out(y.size, m, bias, a, z, self.th, self.tw, y)
-        dst[...] = y[:, :, :self.ho, :self.wo]
+        self._out(y.size, m, bias, a, z, self.th, self.tw, y, act if act == 1 else 0, y)
+        if act == 2:
+            np.multiply(y[:, :, :self.ho, :self.wo], ref > 0, out=dst)
+        else:
+            dst[...] = y[:, :, :self.ho, :self.wo]
 
     def full(self, lead):
         """An output buffer covering whole tiles (rows and columns past Ho, Wo)."""
@@ -389,7 +415,7 @@ _F4_MIN_WIDTH = 20
 _CHUNK_BYTES = 8 << 20
 
 
-def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
+def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False):
     geo = _Winograd(x.shape, padding, x.dtype, m)
     n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
@@ -426,9 +452,11 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
         geo.transform(x[n0:n1], v, c if two else 0)
         vx = v[:, c:] if two else v
         mx = np.matmul(ux, vx)
-        geo.output(mx if fb is None else mx[:, :o], b, y[n0:n1])
+        yc = y[n0:n1]
+        geo.output(mx if fb is None else mx[:, :o], b, yc, act=int(relu))
         if not tangent:
             return
+        act = 2 if relu else 0  # the tangents through the ReLU: yc is final by now
         z = None
         if fb is not None:
             z = geo.full((n1 - n0, nr))
@@ -446,20 +474,22 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2):
             elif left is not None:
                 mt = np.matmul(left, vx)
             elif ak is not None:
-                _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst)
+                _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst, yc if relu else None)
                 continue
             else:
                 dst[...] = tbk.reshape(-1, 1, 1)
+                if relu:
+                    dst *= yc > 0
                 continue
-            geo.output(mt, tbk, dst, ak, zk)
+            geo.output(mt, tbk, dst, ak, zk, act, yc)
 
     parallel_pieces(chunk, range(0, n, step))
     return y, t
 
 
 @kernel
-def _rank_one_kernel(a, z, bias, dst):
-    # dst[n, o, p] = Σ_r a[r, o] z[n, r, p] + bias[o]
+def _rank_one_kernel(a, z, bias, dst, act, ref):
+    # dst[n, o, p] = Σ_r a[r, o] z[n, r, p] + bias[o], masked by ref > 0 with act 2
     nb, o_n, hw = dst.shape
     nr = a.shape[0]
     for no in prange(nb * o_n):
@@ -472,17 +502,22 @@ def _rank_one_kernel(a, z, bias, dst):
             ar = a[r, o]
             for p in range(hw):
                 dst[n, o, p] += ar * z[n, r, p]
+        if act:
+            for p in range(hw):
+                dst[n, o, p] = _act(dst[n, o, p], act, ref[n, o, p])
 
 
-def _rank_one(a, z, bias, dst):
+def _rank_one(a, z, bias, dst, ref=None):
     """dst (N, O, ...) = Σ_r a[r, o] z[:, r] + bias: the tangent of a convolution whose
     only perturbed argument is a rank-R weight (besides the bias), from z = conv(x, b_r)
-    (N, R, ...)."""
+    (N, R, ...); through a ReLU whose value is ``ref`` (dst's shape) when given."""
     nb, o = dst.shape[:2]
     bias = np.zeros(o, dst.dtype) if bias is None else bias
     out = dst if dst.flags.c_contiguous else np.empty(dst.shape, dst.dtype)
+    flat = out.reshape(nb, o, -1)
     _rank_one_kernel(out.size, np.ascontiguousarray(a), np.ascontiguousarray(z).reshape(
-        nb, z.shape[1], -1), bias, out.reshape(nb, o, -1))
+        nb, z.shape[1], -1), bias, flat, 0 if ref is None else 2,
+        flat if ref is None else np.ascontiguousarray(ref).reshape(nb, o, -1))
     if out is not dst:
         dst[...] = out
 
@@ -497,7 +532,7 @@ def _gemm_cols(w, b):
     return np.concatenate([wm, b.reshape(o, 1)], axis=1)
 
 
-def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None):
+def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None, relu=False):
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     ho, wo = out_size(h, wd, kh, kw, *stride, *padding)
@@ -522,8 +557,20 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None):
     z = None if fb is None else yz[:, o:]  # (N, R, Ho·Wo)
     if fb is not None:
         y = np.ascontiguousarray(y)
+    if relu:  # the GEMM wrote y: one more pass over it, in place
+        np.maximum(y, 0, out=y)
     if tx is None and tw is None and tb is None and fb is None:
         return y, None
+    yf = y.reshape(n, o, ho * wo)
+    mask = None  # y > 0, made once for the K tangents that need it
+
+    def masked(out):
+        nonlocal mask
+        if relu:
+            if mask is None:
+                mask = yf > 0
+            out *= mask
+        return out
 
     def one(txk, twk, tbk, ak, zk):
         if txk is not None:
@@ -538,15 +585,16 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None):
             out = np.matmul(mat, buf[:, :mat.shape[1]])
             if ak is not None:
                 out += np.einsum("ro,nrp->nop", ak, zk)
-            return out
+            return masked(out)
         if twk is not None:
             mat = _gemm_cols(twk, tbk) if tbk is not None else twk.reshape(o, -1)
-            return np.matmul(mat, buf[:, x0:x0 + mat.shape[1]])
+            return masked(np.matmul(mat, buf[:, x0:x0 + mat.shape[1]]))
         out = np.empty((n, o, ho * wo), x.dtype)
         if ak is not None:
-            _rank_one(ak, zk, tbk, out)
+            _rank_one(ak, zk, tbk, out, yf if relu else None)
         else:
             out[...] = tbk.reshape(o, 1)
+            masked(out)
         return out
 
     if k is None:
@@ -577,9 +625,11 @@ def _factors(t, k, shape, dtype):
     return a.astype(dtype, copy=False), np.ascontiguousarray(b, dtype)
 
 
-def conv2d(primals, tangents, kwargs, k):
+def conv2d(primals, tangents, kwargs, k, relu=False):
     """conv2d's (value, tangent) for float arrays, or None (the NumPy path then runs).
-    ``kwargs`` holds ``stride`` and ``padding`` as pairs (the rule normalises them)."""
+    ``kwargs`` holds ``stride`` and ``padding`` as pairs (the rule normalises them).
+    ``relu``: of ``relu(conv2d(...))`` instead, the ReLU applied where each output is
+    written."""
     x, w = primals[0], primals[1]
     b = primals[2] if len(primals) > 2 else None
     if type(x) is not np.ndarray or type(w) is not np.ndarray:
@@ -615,5 +665,10 @@ def conv2d(primals, tangents, kwargs, k):
         # F(4×4) where its tiles cover the output exactly and rows of tiles are long
         # enough to pay for its wider transforms (6×6 tiles): 28×28 maps, not 14×14
         m = 4 if ho % 4 == 0 and wo % 4 == 0 and wo >= _F4_MIN_WIDTH else 2
-        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m)
-    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb)
+        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m, relu)
+    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb, relu)
+
+
+def conv2d_relu(primals, tangents, kwargs, k):
+    """conv2d_relu's (value, tangent), or None: :func:`conv2d` with the ReLU fused."""
+    return conv2d(primals, tangents, kwargs, k, relu=True)
