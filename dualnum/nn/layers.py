@@ -11,8 +11,8 @@ import numbers
 
 import numpy as np
 
-from ..fgrad.perturb import layer_output, local_head
-from ..ops.network import avg_pool2d, conv2d, gelu, max_pool2d, relu, sigmoid
+from ..fgrad.perturb import layer_output, local_head, pre_activation_read
+from ..ops.network import avg_pool2d, conv2d, conv2d_relu, gelu, max_pool2d, relu, sigmoid
 from . import init
 from ._random import default_generator, resolve_rng
 from .module import Module
@@ -142,6 +142,21 @@ class Conv2d(Module):
 
     def forward(self, x):
         y = conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return layer_output(self, x, y)
+
+    def _fused_with(self, following):
+        # A plain ReLU after a plain Conv2d: one op (dn.conv2d_relu), which writes the
+        # activation directly; subclasses that change either forward keep them apart.
+        if type(following) is ReLU and type(self).forward is Conv2d.forward:
+            return self._forward_relu
+        return None
+
+    def _forward_relu(self, x):
+        if pre_activation_read():  # activity perturbation perturbs z itself
+            return relu(self.forward(x))
+        y = conv2d_relu(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        # the layer's parameters are still reported (the estimate's leaves), with the
+        # activation standing in for z, which nothing reads in this evaluation
         return layer_output(self, x, y)
 
     def extra_repr(self):

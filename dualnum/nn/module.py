@@ -368,6 +368,11 @@ class Module:
             own[name][...] = v
         return _IncompatibleKeys(missing, unexpected)
 
+    def _fused_with(self, following):
+        """A callable running this module and then ``following`` as one op, or None:
+        :class:`Sequential` asks each module about the next one."""
+        return None
+
     # ------------------------------------------------------------ printing
     def extra_repr(self):
         """Extra text inside this module's repr; layers override it."""
@@ -412,8 +417,18 @@ class Sequential(Module):
             self.add_module(name, m)
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
+        mods = list(self._modules.values())
+        i, n = 0, len(mods)
+        while i < n:
+            m = mods[i]
+            # adjacent modules that fuse (a Conv2d and its ReLU) run as one op
+            fused = m._fused_with(mods[i + 1]) if i + 1 < n and m is not None else None
+            if fused is not None:
+                x = fused(x)
+                i += 2
+            else:
+                x = m(x)
+                i += 1
         return x
 
     def __len__(self):
