@@ -93,34 +93,48 @@ def im2col(x, kernel_size, stride, padding, out=None, row0=0):
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 
 
+@jit
+def _padded_plane(x, n, c, ph, pw, hp, wp):
+    # x[n, c] inside a zero border, (hp, wp): a scratch plane that stays in L1, so the
+    # transforms read every tile without bounds tests and no padded copy of the whole
+    # input goes through memory
+    h, w = x.shape[2], x.shape[3]
+    xp = np.zeros((hp, wp), x.dtype)
+    for i in range(min(h, hp - ph)):
+        for j in range(min(w, wp - pw)):
+            xp[ph + i, pw + j] = x[n, c, i, j]
+    return xp
+
+
 @kernel
-def _wino_in(xp, th, v, c0):
-    # v[ξ, c0 + c, n·P + ti·W2 + tj] = (Bᵀ d B)[ξ] for the 4×4 tile d of xp at
-    # (2 ti, 2 tj), with W2 = wp / 2 = tw + 1 and P = th·W2. Each row of tiles has one
-    # junk column (tj = tw), which makes a plane's tiles one flat run: the column phase
-    # is then a single long loop per ξ with stride-2 reads, which LLVM vectorizes
-    # (rows of tw tiles are too short for that). The GEMMs carry the junk columns along
-    # and the output transform skips them.
-    nb, c_in, hp, wp = xp.shape
+def _wino_in(x, ph, pw, hp, wp, th, v, c0):
+    # v[ξ, c0 + c, n·P + ti·W2 + tj] = (Bᵀ d B)[ξ] for the 4×4 tile d of xp (x padded by
+    # ph, pw with zeros to hp × wp) at (2 ti, 2 tj), with W2 = wp / 2 = tw + 1 and
+    # P = th·W2. Each row of tiles has one junk column (tj = tw), which makes a plane's
+    # tiles one flat run: the column phase is then a single long loop per ξ with
+    # stride-2 reads, which LLVM vectorizes (rows of tw tiles are too short for that).
+    # The GEMMs carry the junk columns along and the output transform skips them.
+    nb, c_in = x.shape[0], x.shape[1]
     w2 = wp // 2
     plane = th * w2
     for nc in prange(nb * c_in):
         n = nc // c_in
         c = nc % c_in
         ch = c0 + c
-        rows = np.empty((4, th * wp + 4), xp.dtype)  # Bᵀ d, row by row; +4: junk reads
+        xp = _padded_plane(x, n, c, ph, pw, hp, wp)
+        rows = np.empty((4, th * wp + 4), x.dtype)  # Bᵀ d, row by row; +4: junk reads
         rows[:, th * wp:] = 0
         for ti in range(th):
             r = 2 * ti
             o = ti * wp
             for q in range(wp):
-                rows[0, o + q] = xp[n, c, r, q] - xp[n, c, r + 2, q]
+                rows[0, o + q] = xp[r, q] - xp[r + 2, q]
             for q in range(wp):
-                rows[1, o + q] = xp[n, c, r + 1, q] + xp[n, c, r + 2, q]
+                rows[1, o + q] = xp[r + 1, q] + xp[r + 2, q]
             for q in range(wp):
-                rows[2, o + q] = xp[n, c, r + 2, q] - xp[n, c, r + 1, q]
+                rows[2, o + q] = xp[r + 2, q] - xp[r + 1, q]
             for q in range(wp):
-                rows[3, o + q] = xp[n, c, r + 1, q] - xp[n, c, r + 3, q]
+                rows[3, o + q] = xp[r + 1, q] - xp[r + 3, q]
         base = n * plane
         for i in range(4):
             z = rows[i]
@@ -233,26 +247,26 @@ def _at6(m0, m1, m2, m3, m4, m5):
 
 
 @kernel
-def _wino4_in(xp, th, v, c0):
+def _wino4_in(x, ph, pw, hp, wp, th, v, c0):
     # F(4×4, 3×3): v[6i + j, c0 + c, n·P + ti·W4 + tj] = (Bᵀ d B)[i, j] for the 6×6 tile
-    # d of xp at (4 ti, 4 tj), W4 = wp / 4 = tw + 1 (one junk tile per row, as in
-    # _wino_in), P = th·W4.
-    nb, c_in, hp, wp = xp.shape
+    # d of xp (as in _wino_in) at (4 ti, 4 tj), W4 = wp / 4 = tw + 1 (one junk tile per
+    # row, as in _wino_in), P = th·W4.
+    nb, c_in = x.shape[0], x.shape[1]
     w4 = wp // 4
     plane = th * w4
     for nc in prange(nb * c_in):
         n = nc // c_in
         c = nc % c_in
         ch = c0 + c
-        rows = np.empty((6, th * wp + 8), xp.dtype)  # Bᵀ d, row by row; +8: junk reads
+        xp = _padded_plane(x, n, c, ph, pw, hp, wp)
+        rows = np.empty((6, th * wp + 8), x.dtype)  # Bᵀ d, row by row; +8: junk reads
         rows[:, th * wp:] = 0
         for ti in range(th):
             r = 4 * ti
             o = ti * wp
             for q in range(wp):
-                b0, b1, b2, b3, b4, b5 = _bt6(xp[n, c, r, q], xp[n, c, r + 1, q],
-                                              xp[n, c, r + 2, q], xp[n, c, r + 3, q],
-                                              xp[n, c, r + 4, q], xp[n, c, r + 5, q])
+                b0, b1, b2, b3, b4, b5 = _bt6(xp[r, q], xp[r + 1, q], xp[r + 2, q],
+                                              xp[r + 3, q], xp[r + 4, q], xp[r + 5, q])
                 rows[0, o + q] = b0
                 rows[1, o + q] = b1
                 rows[2, o + q] = b2
@@ -364,19 +378,13 @@ class _Winograd:
     def weights(self, w):
         return _wino_weights(w, _G if self.m == 2 else _G4)
 
-    def pad(self, x):
-        # zero border so that every tile is inside: no bounds tests in the kernel; the
-        # width is whole tiles plus the junk tile of each row
+    def transform(self, x, v, c0):
+        # the kernel pads each plane in a scratch buffer: a zero border so that every
+        # tile is inside, the width whole tiles plus the junk tile of each row
         m = self.m
         hp, wp = m * self.th + 2, m * (self.tw + 1)
-        xp = np.zeros((x.shape[0], self.c, hp, wp), self.dtype)
-        h, w = x.shape[-2:]
-        xp[:, :, self.ph:self.ph + h, self.pw:self.pw + w] = x
-        return xp
-
-    def transform(self, x, v, c0):
-        xp = self.pad(x)
-        self._in(xp.size, xp, self.th, v, c0)
+        x = np.ascontiguousarray(x, self.dtype)
+        self._in(x.shape[0] * self.c * hp * wp, x, self.ph, self.pw, hp, wp, self.th, v, c0)
 
     def output(self, m, bias, dst, a=None, z=None, act=0, ref=None):
         """Aᵀ M A (+ bias) (+ Σ_r a[r, o] z[:, r], z from :meth:`full`) into ``dst``
