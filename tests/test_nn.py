@@ -436,9 +436,10 @@ def test_float32_model_forward_gradient_stays_float32():
 @pytest.mark.parametrize("distribution, dtype", [("outer", np.float32), ("normal", F64)])
 def test_sequential_fuses_conv_and_relu_without_changing_results(monkeypatch, distribution,
                                                                  dtype):
-    """A Conv2d followed by a ReLU runs as one dn.conv2d_relu (im2col for the first layer,
-    Winograd with 16 channels, padding 1 and 0); the output and the forward gradient
-    (K = 2, rank-one directions included) are the unfused ones bit for bit."""
+    """A Conv2d followed by a ReLU (and a MaxPool2d) runs as one dn.conv2d_relu (im2col
+    for the first layer, Winograd with 16 channels, padding 1 and 0); the output and the
+    forward gradient (K = 2, rank-one directions included) are the unfused ones bit for
+    bit."""
     from dualnum.nn import layers
 
     rng = np.random.default_rng(0)
@@ -452,7 +453,8 @@ def test_sequential_fuses_conv_and_relu_without_changing_results(monkeypatch, di
     params = dict(model.named_parameters())
     calls = []
     real = layers.conv2d_relu
-    monkeypatch.setattr(layers, "conv2d_relu", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(layers, "conv2d_relu",
+                        lambda *a, **k: calls.append(k["pool"]) or real(*a, **k))
 
     def run():
         out = model(x)
@@ -461,8 +463,8 @@ def test_sequential_fuses_conv_and_relu_without_changing_results(monkeypatch, di
                                         distribution=distribution, n_directions=2)
 
     (out, (value, g)) = run()
-    assert len(calls) == 6
-    monkeypatch.setattr(nn.Conv2d, "_fused_with", lambda self, following: None)
+    assert calls == [None, 2, None] * 2  # the max-pool fused into the second layer
+    monkeypatch.setattr(nn.Conv2d, "_fuse", lambda self, following: None)
     (out0, (value0, g0)) = run()
     assert len(calls) == 6
     np.testing.assert_array_equal(out, out0)

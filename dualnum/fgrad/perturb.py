@@ -56,8 +56,8 @@ from . import combine
 from .directions import activity_directions, draw_key, sample_directions, slots_of
 from .losses import check_per_example
 
-__all__ = ["layer_output", "pre_activation_read", "local_head", "evaluate", "forward", "finish", "Result",
-           "Partial"]
+__all__ = ["layer_output", "pre_activation_read", "local_head", "evaluate", "forward",
+           "finish", "Result", "Partial"]
 
 _RUN = contextvars.ContextVar("dualnum_fgrad_run", default=None)
 

@@ -41,6 +41,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, kernel, parallel_pieces, threads
+from . import pool as _pool
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -153,12 +154,17 @@ def _wino_in(x, ph, pw, hp, wp, th, v, c0):
 
 
 @jit
+def _relu(v):
+    return v if not v <= 0 else 0.0  # NaN stays NaN, as np.maximum(v, 0) keeps it
+
+
+@jit
 def _act(v, act, ref):
-    # act 1: ReLU of a value (NaN stays NaN, as np.maximum(v, 0) keeps it); act 2: a
-    # tangent through that ReLU, v·(ref > 0) with ref the finished value (a product,
-    # not a select, as relu's own rule: an infinite tangent becomes NaN there too)
+    # act 1: ReLU of a value; act 2: a tangent through that ReLU, v·(ref > 0) with ref
+    # the finished value (a product, not a select, as relu's own rule: an infinite
+    # tangent becomes NaN there too)
     if act == 1:
-        return v if not v <= 0 else 0.0
+        return _relu(v)
     if act == 2:
         return v * (ref > 0)
     return v
@@ -172,42 +178,48 @@ def _wino_out(m, bias, a, z, th, tw, y, act, ref):
     # rank-one weight tangents' part a[o]·conv(x, b) of a tangent. ``act`` (see _act)
     # applies a following ReLU while the tile is in registers; ref is y's shape.
     nb, o_n = y.shape[0], y.shape[1]
-    nr = a.shape[0]
-    w2 = tw + 1
-    plane = th * w2
     for no in prange(nb * o_n):
         n = no // o_n
         o = no % o_n
-        bo = bias[o]
-        for ti in range(th):
-            base = n * plane + ti * w2
-            for tj in range(tw):
-                col = base + tj
-                # rows of Aᵀ M
-                s0 = m[0, o, col] + m[4, o, col] + m[8, o, col]
-                s1 = m[1, o, col] + m[5, o, col] + m[9, o, col]
-                s2 = m[2, o, col] + m[6, o, col] + m[10, o, col]
-                s3 = m[3, o, col] + m[7, o, col] + m[11, o, col]
-                u0 = m[4, o, col] - m[8, o, col] - m[12, o, col]
-                u1 = m[5, o, col] - m[9, o, col] - m[13, o, col]
-                u2 = m[6, o, col] - m[10, o, col] - m[14, o, col]
-                u3 = m[7, o, col] - m[11, o, col] - m[15, o, col]
-                r0, r1 = 2 * ti, 2 * ti + 1
-                c0, c1 = 2 * tj, 2 * tj + 1
-                y00 = s0 + s1 + s2 + bo
-                y01 = s1 - s2 - s3 + bo
-                y10 = u0 + u1 + u2 + bo
-                y11 = u1 - u2 - u3 + bo
-                for r in range(nr):
-                    ar = a[r, o]
-                    y00 += ar * z[n, r, r0, c0]
-                    y01 += ar * z[n, r, r0, c1]
-                    y10 += ar * z[n, r, r1, c0]
-                    y11 += ar * z[n, r, r1, c1]
-                y[n, o, r0, c0] = _act(y00, act, ref[n, o, r0, c0])
-                y[n, o, r0, c1] = _act(y01, act, ref[n, o, r0, c1])
-                y[n, o, r1, c0] = _act(y10, act, ref[n, o, r1, c0])
-                y[n, o, r1, c1] = _act(y11, act, ref[n, o, r1, c1])
+        _wino_plane(m, bias, a, z, th, tw, n, o, y[n, o], act, ref[n, o])
+
+
+@jit(inline=True)
+def _wino_plane(m, bias, a, z, th, tw, n, o, y, act, ref):
+    # plane (n, o) of _wino_out into y (2 th, 2 tw)
+    nr = a.shape[0]
+    w2 = tw + 1
+    plane = th * w2
+    bo = bias[o]
+    for ti in range(th):
+        base = n * plane + ti * w2
+        for tj in range(tw):
+            col = base + tj
+            # rows of Aᵀ M
+            s0 = m[0, o, col] + m[4, o, col] + m[8, o, col]
+            s1 = m[1, o, col] + m[5, o, col] + m[9, o, col]
+            s2 = m[2, o, col] + m[6, o, col] + m[10, o, col]
+            s3 = m[3, o, col] + m[7, o, col] + m[11, o, col]
+            u0 = m[4, o, col] - m[8, o, col] - m[12, o, col]
+            u1 = m[5, o, col] - m[9, o, col] - m[13, o, col]
+            u2 = m[6, o, col] - m[10, o, col] - m[14, o, col]
+            u3 = m[7, o, col] - m[11, o, col] - m[15, o, col]
+            r0, r1 = 2 * ti, 2 * ti + 1
+            c0, c1 = 2 * tj, 2 * tj + 1
+            y00 = s0 + s1 + s2 + bo
+            y01 = s1 - s2 - s3 + bo
+            y10 = u0 + u1 + u2 + bo
+            y11 = u1 - u2 - u3 + bo
+            for r in range(nr):
+                ar = a[r, o]
+                y00 += ar * z[n, r, r0, c0]
+                y01 += ar * z[n, r, r0, c1]
+                y10 += ar * z[n, r, r1, c0]
+                y11 += ar * z[n, r, r1, c1]
+            y[r0, c0] = _act(y00, act, ref[r0, c0])
+            y[r0, c1] = _act(y01, act, ref[r0, c1])
+            y[r1, c0] = _act(y10, act, ref[r1, c0])
+            y[r1, c1] = _act(y11, act, ref[r1, c1])
 
 
 @jit
@@ -294,6 +306,48 @@ def _wino4_in(x, ph, pw, hp, wp, th, v, c0):
                 o5[t] = b5
 
 
+@jit(inline=True)
+def _wino4_plane(m, bias, a, z, th, tw, n, o, s, y, act, ref):
+    # plane (n, o) of _wino4_out into y (4 th, 4 tw), with s a scratch (4, 6, P)
+    nr = a.shape[0]
+    act_now = act if nr == 0 else 0
+    w4 = tw + 1
+    plane = th * w4
+    bo = bias[o]
+    base = n * plane
+    for j in range(6):
+        r0 = m[j, o, base:base + plane]
+        r1 = m[6 + j, o, base:base + plane]
+        r2 = m[12 + j, o, base:base + plane]
+        r3 = m[18 + j, o, base:base + plane]
+        r4 = m[24 + j, o, base:base + plane]
+        r5 = m[30 + j, o, base:base + plane]
+        for t in range(plane):
+            s[0, j, t], s[1, j, t], s[2, j, t], s[3, j, t] = _at6(
+                r0[t], r1[t], r2[t], r3[t], r4[t], r5[t])
+    for p in range(4):
+        for ti in range(th):
+            yrow = y[4 * ti + p]
+            rrow = ref[4 * ti + p]
+            t0 = ti * w4
+            for tj in range(tw):
+                t = t0 + tj
+                y0, y1, y2, y3 = _at6(s[p, 0, t], s[p, 1, t], s[p, 2, t], s[p, 3, t],
+                                      s[p, 4, t], s[p, 5, t])
+                q = 4 * tj
+                yrow[q] = _act(y0 + bo, act_now, rrow[q])
+                yrow[q + 1] = _act(y1 + bo, act_now, rrow[q + 1])
+                yrow[q + 2] = _act(y2 + bo, act_now, rrow[q + 2])
+                yrow[q + 3] = _act(y3 + bo, act_now, rrow[q + 3])
+    if nr:
+        for i in range(y.shape[0]):
+            for q in range(y.shape[1]):
+                v = y[i, q]
+                for r in range(nr):
+                    v += a[r, o] * z[n, r, i, q]
+                y[i, q] = _act(v, act, ref[i, q])
+
+
 @kernel
 def _wino4_out(m, bias, a, z, th, tw, y, act, ref):
     # y[n, o, 4ti + p, 4tj + q] = (Aᵀ M A)[p, q] + bias[o] + Σ_r a[r, o] z[n, r, ., .],
@@ -303,47 +357,78 @@ def _wino4_out(m, bias, a, z, th, tw, y, act, ref):
     # in the second phase, or after the rank-one terms when there are some (the plane
     # is still in L1 then).
     nb, o_n = y.shape[0], y.shape[1]
-    nr = a.shape[0]
-    act_now = act if nr == 0 else 0
-    w4 = tw + 1
-    plane = th * w4
     for no in prange(nb * o_n):
         n = no // o_n
         o = no % o_n
-        bo = bias[o]
-        base = n * plane
-        s = np.empty((4, 6, plane), y.dtype)  # Aᵀ M, tile by tile
-        for j in range(6):
-            r0 = m[j, o, base:base + plane]
-            r1 = m[6 + j, o, base:base + plane]
-            r2 = m[12 + j, o, base:base + plane]
-            r3 = m[18 + j, o, base:base + plane]
-            r4 = m[24 + j, o, base:base + plane]
-            r5 = m[30 + j, o, base:base + plane]
-            for t in range(plane):
-                s[0, j, t], s[1, j, t], s[2, j, t], s[3, j, t] = _at6(
-                    r0[t], r1[t], r2[t], r3[t], r4[t], r5[t])
-        for p in range(4):
-            for ti in range(th):
-                yrow = y[n, o, 4 * ti + p]
-                rrow = ref[n, o, 4 * ti + p]
-                t0 = ti * w4
-                for tj in range(tw):
-                    t = t0 + tj
-                    y0, y1, y2, y3 = _at6(s[p, 0, t], s[p, 1, t], s[p, 2, t], s[p, 3, t],
-                                          s[p, 4, t], s[p, 5, t])
-                    q = 4 * tj
-                    yrow[q] = _act(y0 + bo, act_now, rrow[q])
-                    yrow[q + 1] = _act(y1 + bo, act_now, rrow[q + 1])
-                    yrow[q + 2] = _act(y2 + bo, act_now, rrow[q + 2])
-                    yrow[q + 3] = _act(y3 + bo, act_now, rrow[q + 3])
-        if nr:
-            for i in range(y.shape[2]):
-                for q in range(y.shape[3]):
-                    v = y[n, o, i, q]
-                    for r in range(nr):
-                        v += a[r, o] * z[n, r, i, q]
-                    y[n, o, i, q] = _act(v, act, ref[n, o, i, q])
+        s = np.empty((4, 6, th * (tw + 1)), y.dtype)  # Aᵀ M, tile by tile
+        _wino4_plane(m, bias, a, z, th, tw, n, o, s, y[n, o], act, ref[n, o])
+
+
+@jit
+def _first_max(v0, v1, v2, v3):
+    # (maximum, its index) over a 2×2 window in row-major order: the first maximum wins
+    # ties, a NaN wins once met (the rules of pool._max_pool_2x2)
+    best = v0
+    k = 0
+    take = (v1 > best) | ((v1 != v1) & (best == best))
+    best = v1 if take else best
+    k = 1 if take else k
+    take = (v2 > best) | ((v2 != v2) & (best == best))
+    best = v2 if take else best
+    k = 2 if take else k
+    take = (v3 > best) | ((v3 != v3) & (best == best))
+    best = v3 if take else best
+    k = 3 if take else k
+    return best, k
+
+
+@jit
+def _pool_plane(full, mode, where, ref, y):
+    # a plane's 2×2 max-pool from ``full``, its ReLU'd value (mode 1; the argmaxes go to
+    # where) or a tangent (mode 2: the entries at where, through the ReLU whose pooled
+    # value is ref). The first maximum wins ties, a NaN wins once met (pool's rules).
+    if mode == 1:
+        for i in range(y.shape[0]):
+            r0 = full[2 * i]
+            r1 = full[2 * i + 1]
+            for j in range(y.shape[1]):
+                c = 2 * j
+                best, k = _first_max(r0[c], r0[c + 1], r1[c], r1[c + 1])
+                y[i, j] = best
+                where[i, j] = k
+    else:
+        for i in range(y.shape[0]):
+            r = 2 * i
+            for j in range(y.shape[1]):
+                k = where[i, j]
+                y[i, j] = full[r + (k >> 1), 2 * j + (k & 1)] * (ref[i, j] > 0)
+
+
+@kernel
+def _wino_out_pool(m, bias, a, z, th, tw, y, mode, idx, ref):
+    # _wino_out followed by ReLU and a 2×2 max-pool, as _wino4_out_pool
+    nb, o_n = y.shape[0], y.shape[1]
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        full = np.empty((2 * th, 2 * tw), y.dtype)
+        _wino_plane(m, bias, a, z, th, tw, n, o, full, 1 if mode == 1 else 0, full)
+        _pool_plane(full, mode, idx[n, o], ref[n, o], y[n, o])
+
+
+@kernel
+def _wino4_out_pool(m, bias, a, z, th, tw, y, mode, idx, ref):
+    # _wino4_out followed by ReLU and a 2×2 max-pool: each plane is made in an L1
+    # scratch plane and pooled from there (_pool_plane), so only the pooled plane y
+    # (2 th, 2 tw) goes to memory
+    nb, o_n = y.shape[0], y.shape[1]
+    for no in prange(nb * o_n):
+        n = no // o_n
+        o = no % o_n
+        s = np.empty((4, 6, th * (tw + 1)), y.dtype)
+        full = np.empty((4 * th, 4 * tw), y.dtype)
+        _wino4_plane(m, bias, a, z, th, tw, n, o, s, full, 1 if mode == 1 else 0, full)
+        _pool_plane(full, mode, idx[n, o], ref[n, o], y[n, o])
 
 
 _G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
@@ -373,7 +458,11 @@ class _Winograd:
         self.n, self.c, self.ph, self.pw, self.dtype = n, c, ph, pw, dtype
         self.plane = self.th * (self.tw + 1)  # one junk tile per row of tiles
         self.cols = n * self.plane
-        self._in, self._out = (_wino_in, _wino_out) if m == 2 else (_wino4_in, _wino4_out)
+        self._in, self._out, self._out_pool = (
+            (_wino_in, _wino_out, _wino_out_pool) if m == 2
+            else (_wino4_in, _wino4_out, _wino4_out_pool))
+        # tiles cover the output exactly: every 2×2 pooling window lies in one tile
+        self.poolable = self.ho % m == 0 and self.wo % m == 0
 
     def weights(self, w):
         return _wino_weights(w, _G if self.m == 2 else _G4)
@@ -410,6 +499,20 @@ class _Winograd:
         else:
             dst[...] = y[:, :, :self.ho, :self.wo]
 
+    def output_pooled(self, m, bias, dst, mode, idx, ref=None, a=None, z=None):
+        """As :meth:`output`, then ReLU and a 2×2 max-pool into ``dst`` (images, O,
+        Ho / 2, Wo / 2) (needs :attr:`poolable`). mode 1: the value, each window's
+        argmax written to ``idx`` (dst's shape, int8); mode 2: a tangent, read at idx
+        and masked by ``ref > 0``, ref the pooled value."""
+        o = dst.shape[1]
+        if bias is None:
+            bias = np.zeros(o, self.dtype)
+        if a is None:
+            a = np.zeros((0, o), self.dtype)
+            z = np.zeros((dst.shape[0], 0, self.ho, self.wo), self.dtype)
+        self._out_pool(dst.size * 4, m, bias, a, z, self.th, self.tw, dst, mode, idx,
+                       dst if ref is None else ref)
+
     def full(self, lead):
         """An output buffer covering whole tiles (rows and columns past Ho, Wo)."""
         return np.empty(tuple(lead) + (self.m * self.th, self.m * self.tw), self.dtype)
@@ -423,8 +526,9 @@ _F4_MIN_WIDTH = 20
 _CHUNK_BYTES = 8 << 20
 
 
-def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False):
-    geo = _Winograd(x.shape, padding, x.dtype, m)
+def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False,
+              pool=False):
+    geo = _Winograd(x.shape, padding, x.dtype, m)  # pool (after relu): needs geo.poolable
     n = x.shape[0]
     o, c = w.shape[0], w.shape[1]
     xi = geo.xi
@@ -436,7 +540,10 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False
     ux = u if fb is None else np.concatenate([u, geo.weights(fb)], axis=1)
     two = tx is not None  # v rows: [V(ẋ) (C rows); V(x) (C rows)], or [V(x)]
     rows = 2 * c if two else c
-    y = np.empty((n, o, geo.ho, geo.wo), x.dtype)
+    y = np.empty((n, o) + ((geo.ho // 2, geo.wo // 2) if pool else (geo.ho, geo.wo)),
+                 x.dtype)
+    # each pooling window's argmax, from the value, for the tangents
+    where = np.empty(y.shape, np.int8) if pool else None
     tangent = tx is not None or tw is not None or tb is not None or fb is not None
     t = np.empty(((k,) if k is not None else ()) + y.shape, x.dtype) if tangent else None
     # chunks of images: each keeps its GEMMs' operands in the caches, and the chunks
@@ -461,7 +568,11 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False
         vx = v[:, c:] if two else v
         mx = np.matmul(ux, vx)
         yc = y[n0:n1]
-        geo.output(mx if fb is None else mx[:, :o], b, yc, act=int(relu))
+        wc = None if where is None else where[n0:n1]
+        if pool:
+            geo.output_pooled(mx if fb is None else mx[:, :o], b, yc, 1, wc)
+        else:
+            geo.output(mx if fb is None else mx[:, :o], b, yc, act=int(relu))
         if not tangent:
             return
         act = 2 if relu else 0  # the tangents through the ReLU: yc is final by now
@@ -481,6 +592,14 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False
                 mt = np.matmul(left, v[:, :left.shape[2]])
             elif left is not None:
                 mt = np.matmul(left, vx)
+            elif pool:  # no GEMM: the full tangent, then its entries at the argmaxes
+                full = np.empty((n1 - n0, o, geo.ho, geo.wo), x.dtype)
+                if ak is not None:
+                    _rank_one(ak, zk, tbk, full)
+                else:
+                    full[...] = tbk.reshape(-1, 1, 1)
+                _pool_pick(full, wc, yc, dst)
+                continue
             elif ak is not None:
                 _rank_one(ak, zk[:, :, :geo.ho, :geo.wo], tbk, dst, yc if relu else None)
                 continue
@@ -489,10 +608,23 @@ def _winograd(x, tx, w, tw, b, tb, padding, k, fa=None, fb=None, m=2, relu=False
                 if relu:
                     dst *= yc > 0
                 continue
-            geo.output(mt, tbk, dst, ak, zk, act, yc)
+            if pool:
+                geo.output_pooled(mt, tbk, dst, 2, wc, yc, ak, zk)
+            else:
+                geo.output(mt, tbk, dst, ak, zk, act, yc)
 
     parallel_pieces(chunk, range(0, n, step))
     return y, t
+
+
+def _pool_pick(full, where, ref, dst):
+    """dst (N, O, H/2, W/2) = full's entry at each 2×2 window's argmax ``where`` (0..3,
+    row-major), through the ReLU whose pooled value is ``ref``."""
+    nb, o, h, w = full.shape
+    win = full.reshape(nb, o, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    win = win.reshape(nb, o, h // 2, w // 2, 4)
+    picked = np.take_along_axis(win, where[..., None].astype(np.intp), axis=-1)[..., 0]
+    np.multiply(picked, ref > 0, out=dst)
 
 
 @kernel
@@ -665,6 +797,7 @@ def conv2d(primals, tangents, kwargs, k, relu=False):
         ts[i] = t.astype(dtype, copy=False)
     tx, tw, tb = ts
     stride, padding = kwargs["stride"], kwargs["padding"]
+    pool = kwargs.get("pool") if relu else None
     # Winograd's 16 GEMMs have C as their inner dimension: for a few input channels
     # (a network's first layer) im2col's C·9 is the better GEMM
     if w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= 16:
@@ -673,10 +806,18 @@ def conv2d(primals, tangents, kwargs, k, relu=False):
         # F(4×4) where its tiles cover the output exactly and rows of tiles are long
         # enough to pay for its wider transforms (6×6 tiles): 28×28 maps, not 14×14
         m = 4 if ho % 4 == 0 and wo % 4 == 0 and wo >= _F4_MIN_WIDTH else 2
-        return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m, relu)
-    return _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb, relu)
+        if pool == (2, 2) and ho % m == 0 and wo % m == 0:
+            return _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m, True, True)
+        res = _winograd(x, tx, w, tw, b, tb, padding, k, fa, fb, m, relu)
+    else:
+        res = _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa, fb, relu)
+    if pool is None:
+        return res
+    # a pooling the output transforms do not take: pooled afterwards, by its kernel
+    return _pool.max_pool2d((res[0], pool), (res[1],), {"stride": pool}, k)
 
 
 def conv2d_relu(primals, tangents, kwargs, k):
-    """conv2d_relu's (value, tangent), or None: :func:`conv2d` with the ReLU fused."""
+    """conv2d_relu's (value, tangent), or None: :func:`conv2d` with the ReLU (and the
+    max-pooling, kwargs["pool"]) fused."""
     return conv2d(primals, tangents, kwargs, k, relu=True)

@@ -37,6 +37,10 @@ def _pair(value, what, minimum=1):
     return tuple(int(v) for v in pair)
 
 
+def _as_pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
 def _float_dtype(dtype):
     dt = np.dtype(dtype)
     if dt.kind != "f" or dt.itemsize < 4:
@@ -144,17 +148,27 @@ class Conv2d(Module):
         y = conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
         return layer_output(self, x, y)
 
-    def _fused_with(self, following):
-        # A plain ReLU after a plain Conv2d: one op (dn.conv2d_relu), which writes the
-        # activation directly; subclasses that change either forward keep them apart.
-        if type(following) is ReLU and type(self).forward is Conv2d.forward:
-            return self._forward_relu
-        return None
+    def _fuse(self, following):
+        # A plain ReLU after a plain Conv2d, and a plain MaxPool2d (stride = kernel size)
+        # after that: one op (dn.conv2d_relu), which writes the activation, or its pooled
+        # form, directly; subclasses that change a forward keep the modules apart.
+        if not following or type(following[0]) is not ReLU \
+                or type(self).forward is not Conv2d.forward:
+            return None
+        pool = following[1] if len(following) > 1 else None
+        if type(pool) is MaxPool2d and _as_pair(pool.kernel_size) == _as_pair(pool.stride):
+            mods = following[:2]
+            return (lambda x: self._forward_fused(x, mods, pool.kernel_size)), 2
+        return (lambda x: self._forward_fused(x, following[:1], None)), 1
 
-    def _forward_relu(self, x):
+    def _forward_fused(self, x, following, pool):
         if pre_activation_read():  # activity perturbation perturbs z itself
-            return relu(self.forward(x))
-        y = conv2d_relu(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+            x = self.forward(x)
+            for m in following:
+                x = m(x)
+            return x
+        y = conv2d_relu(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        pool=pool)
         # the layer's parameters are still reported (the estimate's leaves), with the
         # activation standing in for z, which nothing reads in this evaluation
         return layer_output(self, x, y)

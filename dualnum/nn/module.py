@@ -368,9 +368,10 @@ class Module:
             own[name][...] = v
         return _IncompatibleKeys(missing, unexpected)
 
-    def _fused_with(self, following):
-        """A callable running this module and then ``following`` as one op, or None:
-        :class:`Sequential` asks each module about the next one."""
+    def _fuse(self, following):
+        """``(fn, count)``: ``fn(x)`` runs this module and the first ``count`` modules
+        of ``following`` (the ones after it) as one op; or None. :class:`Sequential`
+        asks each module."""
         return None
 
     # ------------------------------------------------------------ printing
@@ -421,11 +422,11 @@ class Sequential(Module):
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
-            # adjacent modules that fuse (a Conv2d and its ReLU) run as one op
-            fused = m._fused_with(mods[i + 1]) if i + 1 < n and m is not None else None
+            # adjacent modules that fuse (a Conv2d, its ReLU, a max-pool) run as one op
+            fused = m._fuse(mods[i + 1:]) if i + 1 < n and m is not None else None
             if fused is not None:
-                x = fused(x)
-                i += 2
+                x = fused[0](x)
+                i += 1 + fused[1]
             else:
                 x = m(x)
                 i += 1
