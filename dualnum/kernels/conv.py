@@ -30,6 +30,13 @@ forward-gradient directions, a LowRank) is never formed: ``conv(x, ẇ) = a[o] c
 is one more output channel of the value's GEMM, and the tangent needs one convolution
 (``conv(ẋ, w)``) instead of two, none when ẋ = 0 (a network's first layer).
 
+``relu(conv2d(...))``, and ``max_pool2d`` of that with 2×2 windows (the conv2d_relu
+rule): the output transforms apply the ReLU to the value, and to each tangent the mask
+(value > 0) of the same tile, while the tile is in registers (the value of a chunk is
+finished before its tangents); with pooling, each output plane is made in an L1 scratch
+plane and pooled from there, the value's argmaxes kept for the tangents. The
+pre-activation never goes to memory.
+
 ``conv2d(primals, tangents, kwargs, k)`` is attached to the conv2d rule by
 :func:`dualnum.kernels.install` and returns None for anything it does not take (Duals of
 nested derivatives, other structured tangents, integer arrays): the rule's NumPy path

@@ -17,6 +17,9 @@ Duals it goes through :func:`dualnum.core.rules.apply`.
   This NumPy path is the reference, and the one nested derivatives take; float arrays
   take conv2d's kernel (:mod:`dualnum.kernels.conv`: value and tangents from one
   unfolding of x, Winograd for 3×3 kernels), attached to the rule as its ``fused`` hook.
+* ``conv2d_relu`` is ``relu(conv2d(...))`` (then, with ``pool``, ``max_pool2d``) as one
+  rule, whose kernel applies the ReLU and the pooling where the convolution writes its
+  output; ``dn.nn.Sequential`` uses it for Conv2d → ReLU (→ MaxPool2d).
 * ``max_pool2d`` takes the tangent at each window's argmax; ``avg_pool2d`` is linear.
 
 Conventions at non-differentiable points (each is also in its rule's ``note``):
