@@ -25,9 +25,9 @@ from .core.levels import LeakedDualError
 from .core.rules import table as rules_table
 from .ops.special import erf, erfc
 from .ops.arrays import put_along_axis
-from .ops.network import (avg_pool2d, conv2d, cross_entropy, elu, gelu, leaky_relu,
-                          linear, log_softmax, logsumexp, max_pool2d, mse, relu, sigmoid, softmax,
-                          softplus)
+from .ops.network import (avg_pool2d, conv2d, conv2d_relu, cross_entropy, elu, gelu,
+                          leaky_relu, linear, log_softmax, logsumexp, max_pool2d, mse, relu,
+                          sigmoid, softmax, softplus)
 from .transforms import derivative, grad, hessian, hvp, jacfwd, jvp, value_and_grad
 from .custom import custom_jvp, defjvp
 from .fgrad import forward_gradient
@@ -47,7 +47,8 @@ __all__ = [
     "ShapeError", "DTypeError", "BatchMismatchError", "TreeMismatchError", "DomainError",
     "ConversionError", "LeakedDualError",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp", "softmax",
-    "log_softmax", "cross_entropy", "mse", "linear", "conv2d", "max_pool2d", "avg_pool2d", "trace",
+    "log_softmax", "cross_entropy", "mse", "linear", "conv2d", "conv2d_relu", "max_pool2d",
+    "avg_pool2d", "trace",
     "erf", "erfc",
     "put_along_axis",
 ]

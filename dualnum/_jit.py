@@ -179,10 +179,13 @@ def kernel(py_func=None, *, memory_bound=False):
     return _Kernel(py_func, memory_bound)
 
 
-def jit(py_func):
+def jit(py_func=None, *, inline=False):
     """A plain (serial) numba function with the project's options, for helpers that
-    kernels call."""
-    return _njit(py_func)
+    kernels call; ``@jit(inline=True)`` inlines it into its callers in numba's own IR
+    (LLVM does not always inline a helper that takes arrays)."""
+    if py_func is None:
+        return lambda f: jit(f, inline=inline)
+    return _njit(py_func, **({"inline": "always"} if inline else {}))
 
 
 _in_piece = threading.local()

@@ -122,8 +122,10 @@ def _reference(rule, args, kwargs):
         rule.fused = saved
 
 
+@pytest.mark.parametrize("op, pool", [("conv2d", {}), ("conv2d_relu", {}),
+                                      ("conv2d_relu", {"pool": 2})])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_winograd_f4_matches_the_direct_sum(dtype):
+def test_winograd_f4_matches_the_direct_sum(dtype, op, pool):
     """F(4×4, 3×3) (3×3 stride-1 convolutions of 16+ channels on maps of 20+ columns that
     are whole 4×4 tiles): value and batched tangents against the rule's NumPy path in
     float64. Its float32 error is about ten times F(2×2)'s (the transforms have
@@ -137,10 +139,10 @@ def test_winograd_f4_matches_the_direct_sum(dtype):
         rng.standard_normal((2,) + w.shape) / 12
     lvl = levels.new_level("test")
     args = (dn.Dual(x, tx, batched=True, level=lvl), dn.Dual(w, tw, batched=True, level=lvl), b)
-    want = _reference(by_name("conv2d"), args, {"padding": 1})
+    want = _reference(by_name(op), args, {"padding": 1, **pool})
     cast = tuple(dn.Dual(a.primal.astype(dtype), a.tangent.astype(dtype), batched=True,
                          level=lvl) for a in args[:2]) + (b.astype(dtype),)
-    got = dn.conv2d(*cast, padding=1)
+    got = getattr(dn, op)(*cast, padding=1, **pool)
     assert got.primal.dtype == dtype
     tol = 2e-5 if dtype == np.float32 else 1e-12
     for g_, w_ in ((got.primal, want.primal), (got.tangent, want.tangent)):
@@ -215,7 +217,9 @@ def test_window_kernels_match_numpy_windows(data):
     kernel size, stride and padding; pooling on inputs with ties (small integers) and
     NaNs. 3×3 stride-1 convolutions with 16 or more input channels take the Winograd
     path, the others im2col; a weight tangent may be rank-one per direction (a LowRank,
-    which the kernel never forms), against its dense form."""
+    which the kernel never forms), against its dense form. conv2d_relu (with a 2×2
+    max-pool or not) also against max_pool2d(relu(conv2d(...))) on the kernels, bit for
+    bit."""
     from dualnum.core.rules import by_name
     from dualnum.fgrad.structured import LowRank
 
@@ -254,7 +258,18 @@ def test_window_kernels_match_numpy_windows(data):
         dense = (args[0], dn.Dual(wt, np.asarray(lr), batched=batch is not None, level=lvl),
                  args[2])
     kw = {"stride": s, "padding": p}
-    got, want = dn.conv2d(*args, **kw), _reference(by_name("conv2d"), dense, kw)
+    op = data.draw(st.sampled_from(["conv2d", "conv2d_relu"]), label="op")
+    pool = None
+    if op == "conv2d_relu" and min(dn.conv2d(x, wt, **kw).shape[2:]) >= 2:
+        pool = data.draw(st.sampled_from([None, 2]), label="pool")
+    kwp = kw if pool is None else {**kw, "pool": pool}
+    got, want = getattr(dn, op)(*args, **kwp), _reference(by_name(op), dense, kwp)
+    if op == "conv2d_relu":  # the fused ReLU (and pooling) gives the unfused kernels'
+        plain = dn.relu(dn.conv2d(*args, **kw))  # bits exactly
+        plain = plain if pool is None else dn.max_pool2d(plain, pool)
+        for g_, w_ in ((got, plain),) if not any(mask) else (
+                (got.primal, plain.primal), (got.tangent, plain.tangent)):
+            np.testing.assert_array_equal(g_, w_)
     tol = 2e-5 if dtype == np.float32 else 1e-12
     for g_, w_ in ((got, want),) if not any(mask) else (
             (got.primal, want.primal), (got.tangent, want.tangent)):

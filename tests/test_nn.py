@@ -433,6 +433,46 @@ def test_float32_model_forward_gradient_stays_float32():
     assert np.isfinite(value)
 
 
+@pytest.mark.parametrize("distribution, dtype", [("outer", np.float32), ("normal", F64)])
+def test_sequential_fuses_conv_and_relu_without_changing_results(monkeypatch, distribution,
+                                                                 dtype):
+    """A Conv2d followed by a ReLU (and a MaxPool2d) runs as one dn.conv2d_relu (im2col
+    for the first layer, Winograd with 16 channels, padding 1 and 0); the output and the
+    forward gradient (K = 2, rank-one directions included) are the unfused ones bit for
+    bit."""
+    from dualnum.nn import layers
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1, rng=rng, dtype=dtype), nn.ReLU(),
+        nn.Conv2d(16, 16, 3, padding=1, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 16, 3, rng=rng, dtype=dtype), nn.ReLU(),
+        nn.Flatten(), nn.Linear(16 * 2 * 2, 3, rng=rng, dtype=dtype))
+    x = rng.standard_normal((4, 1, 8, 8)).astype(dtype)
+    y = np.array([0, 1, 2, 1])
+    params = dict(model.named_parameters())
+    calls = []
+    real = layers.conv2d_relu
+    monkeypatch.setattr(layers, "conv2d_relu",
+                        lambda *a, **k: calls.append(k["pool"]) or real(*a, **k))
+
+    def run():
+        out = model(x)
+        loss = lambda p: dn.cross_entropy(nn.functional_call(model, p, x), y)  # noqa: E731
+        return out, dn.forward_gradient(loss, params, rng=np.random.default_rng(1),
+                                        distribution=distribution, n_directions=2)
+
+    (out, (value, g)) = run()
+    assert calls == [None, 2, None] * 2  # the max-pool fused into the second layer
+    monkeypatch.setattr(nn.Conv2d, "_fuse", lambda self, following: None)
+    (out0, (value0, g0)) = run()
+    assert len(calls) == 6
+    np.testing.assert_array_equal(out, out0)
+    assert value == value0
+    for k in g0:
+        np.testing.assert_array_equal(np.asarray(g[k]), np.asarray(g0[k]))
+
+
 # ------------------------------------------------------------------ dropout
 def test_dropout_is_deterministic_for_a_seed():
     x = np.ones((50, 40))

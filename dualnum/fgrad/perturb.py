@@ -56,8 +56,8 @@ from . import combine
 from .directions import activity_directions, draw_key, sample_directions, slots_of
 from .losses import check_per_example
 
-__all__ = ["layer_output", "local_head", "evaluate", "forward", "finish", "Result",
-           "Partial"]
+__all__ = ["layer_output", "pre_activation_read", "local_head", "evaluate", "forward",
+           "finish", "Result", "Partial"]
 
 _RUN = contextvars.ContextVar("dualnum_fgrad_run", default=None)
 
@@ -70,6 +70,14 @@ def layer_output(module, x, y):
     ``module.bias``; its kind from ``module.local_product``."""
     run = _RUN.get()
     return y if run is None else run.layer(module, x, y)
+
+
+def pre_activation_read():
+    """Whether the running evaluation reads layers' pre-activations (activity
+    perturbation adds its directions there): a layer may then not fuse its activation
+    into its own op, as ``dn.nn.Sequential`` does for a Conv2d followed by a ReLU."""
+    run = _RUN.get()
+    return run is not None and run.activity
 
 
 def local_head(module, h):

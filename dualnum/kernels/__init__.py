@@ -11,7 +11,8 @@ This package is a leaf of the import graph: it imports nothing of dualnum above
 ``dualnum.core`` (and the jit options in ``dualnum._jit``).
 
 * ``_elementwise.py`` - generated from the rule table (``python tools/generate_kernels.py``)
-* ``conv.py``, ``pool.py`` - conv2d (one unfolding of x for value and tangents), pooling
+* ``conv.py``, ``pool.py`` - conv2d and conv2d_relu (one unfolding of x for value and
+  tangents, the ReLU applied where the output is written), pooling
 * ``matmul.py`` - large 2-D products: value and tangents as GEMMs side by side
 * ``losses.py`` - softmax cross-entropy: value and tangents in one pass over the logits
 * ``power.py`` - power with a scalar exponent (the tangent from the value, one pass)
@@ -132,7 +133,8 @@ def install():
         rule.fused = _make_fused(rule, fuse_primal, variants)
         rule.fuse_min = FUSE_MIN
         rule.kernel = variants
-    for name, fn in (("conv2d", conv.conv2d), ("max_pool2d", pool.max_pool2d),
+    for name, fn in (("conv2d", conv.conv2d), ("conv2d_relu", conv.conv2d_relu),
+                     ("max_pool2d", pool.max_pool2d),
                      ("avg_pool2d", pool.avg_pool2d), ("power", power.power),
                      ("matmul", matmul.matmul), ("linear", matmul.linear),
                      ("cross_entropy", losses.cross_entropy)):

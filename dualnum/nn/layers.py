@@ -11,8 +11,9 @@ import numbers
 
 import numpy as np
 
-from ..fgrad.perturb import layer_output, local_head
-from ..ops.network import avg_pool2d, conv2d, gelu, linear, max_pool2d, relu, sigmoid
+from ..fgrad.perturb import layer_output, local_head, pre_activation_read
+from ..ops.network import (avg_pool2d, conv2d, conv2d_relu, gelu, linear, max_pool2d, relu,
+                          sigmoid)
 from . import init
 from ._random import default_generator, resolve_rng
 from .module import Module
@@ -35,6 +36,10 @@ def _pair(value, what, minimum=1):
         raise ValueError(f"{what} must be an int >= {minimum} or a pair of them, got "
                          f"{value!r}")
     return tuple(int(v) for v in pair)
+
+
+def _as_pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 def _float_dtype(dtype):
@@ -139,6 +144,31 @@ class Conv2d(Module):
 
     def forward(self, x):
         y = conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return layer_output(self, x, y)
+
+    def _fuse(self, following):
+        # A plain ReLU after a plain Conv2d, and a plain MaxPool2d (stride = kernel size)
+        # after that: one op (dn.conv2d_relu), which writes the activation, or its pooled
+        # form, directly; subclasses that change a forward keep the modules apart.
+        if not following or type(following[0]) is not ReLU \
+                or type(self).forward is not Conv2d.forward:
+            return None
+        pool = following[1] if len(following) > 1 else None
+        if type(pool) is MaxPool2d and _as_pair(pool.kernel_size) == _as_pair(pool.stride):
+            mods = following[:2]
+            return (lambda x: self._forward_fused(x, mods, pool.kernel_size)), 2
+        return (lambda x: self._forward_fused(x, following[:1], None)), 1
+
+    def _forward_fused(self, x, following, pool):
+        if pre_activation_read():  # activity perturbation perturbs z itself
+            x = self.forward(x)
+            for m in following:
+                x = m(x)
+            return x
+        y = conv2d_relu(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        pool=pool)
+        # the layer's parameters are still reported (the estimate's leaves), with the
+        # activation standing in for z, which nothing reads in this evaluation
         return layer_output(self, x, y)
 
     def extra_repr(self):

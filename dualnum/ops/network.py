@@ -17,6 +17,9 @@ Duals it goes through :func:`dualnum.core.rules.apply`.
   This NumPy path is the reference, and the one nested derivatives take; float arrays
   take conv2d's kernel (:mod:`dualnum.kernels.conv`: value and tangents from one
   unfolding of x, Winograd for 3×3 kernels), attached to the rule as its ``fused`` hook.
+* ``conv2d_relu`` is ``relu(conv2d(...))`` (then, with ``pool``, ``max_pool2d``) as one
+  rule, whose kernel applies the ReLU and the pooling where the convolution writes its
+  output; ``dn.nn.Sequential`` uses it for Conv2d → ReLU (→ MaxPool2d).
 * ``max_pool2d`` takes the tangent at each window's argmax; ``avg_pool2d`` is linear.
 
 Conventions at non-differentiable points (each is also in its rule's ``note``):
@@ -530,41 +533,53 @@ def _shape(a):
     return a.shape if isinstance(a, Dual) else np.shape(a)
 
 
-def _conv_params(x, w, b, stride, padding):
+def _conv_params(x, w, b, stride, padding, what="conv2d"):
     xs, ws = _shape(x), _shape(w)
     if len(xs) != 4:
-        raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {xs}")
+        raise ValueError(f"{what}: input must be 4-D (N, C, H, W), got shape {xs}")
     if len(ws) != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (O, C, kH, kW), got shape {ws}")
+        raise ValueError(f"{what}: weight must be 4-D (O, C, kH, kW), got shape {ws}")
     if xs[1] != ws[1]:
-        raise ValueError(f"conv2d: input shape {xs} has {xs[1]} channels but weight shape "
+        raise ValueError(f"{what}: input shape {xs} has {xs[1]} channels but weight shape "
                          f"{ws} expects {ws[1]}")
     if b is not None and _shape(b) != (ws[0],):
-        raise ValueError(f"conv2d: bias shape {_shape(b)} does not match weight shape "
+        raise ValueError(f"{what}: bias shape {_shape(b)} does not match weight shape "
                          f"{ws}: expected ({ws[0]},)")
-    s = _pair(stride, "conv2d: stride", 1)
-    p = _pair(padding, "conv2d: padding", 0)
-    _out_size("conv2d", xs, ws[2:], s, p)
+    s = _pair(stride, f"{what}: stride", 1)
+    p = _pair(padding, f"{what}: padding", 0)
+    _out_size(what, xs, ws[2:], s, p)
     return s, p
 
 
-def _conv_normalize(args, kwargs):
-    """conv2d's arguments as (x, w, b) and ``stride``/``padding`` pairs, validated once
+def _conv_normalize(what, pooled=False):
+    """A rule's normalize: ``what``'s arguments (conv2d's, and ``pool`` when
+    ``pooled``) as (x, w, b) and ``stride``/``padding`` (/``pool``) pairs, validated once
     for the kernel, the NumPy path and the tangent rules alike."""
-    kwargs = dict(kwargs)
-    names = ("x", "w", "b", "stride", "padding")
-    vals = dict(zip(names, args))
-    for key in list(kwargs):
-        if key not in names:
-            raise TypeError(f"conv2d() got an unexpected keyword argument {key!r}")
-        if key in vals:
-            raise TypeError(f"conv2d() got multiple values for argument {key!r}")
-        vals[key] = kwargs.pop(key)
-    if "x" not in vals or "w" not in vals:
-        raise TypeError("conv2d() needs x and w")
-    x, w, b = vals["x"], vals["w"], vals.get("b")
-    s, p = _conv_params(x, w, b, vals.get("stride", 1), vals.get("padding", 0))
-    return (x, w, b), {"stride": s, "padding": p}
+
+    def normalize(args, kwargs):
+        kwargs = dict(kwargs)
+        names = ("x", "w", "b", "stride", "padding") + (("pool",) if pooled else ())
+        vals = dict(zip(names, args))
+        for key in list(kwargs):
+            if key not in names:
+                raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
+            if key in vals:
+                raise TypeError(f"{what}() got multiple values for argument {key!r}")
+            vals[key] = kwargs.pop(key)
+        if "x" not in vals or "w" not in vals:
+            raise TypeError(f"{what}() needs x and w")
+        x, w, b = vals["x"], vals["w"], vals.get("b")
+        s, p = _conv_params(x, w, b, vals.get("stride", 1), vals.get("padding", 0), what)
+        if not pooled:
+            return (x, w, b), {"stride": s, "padding": p}
+        pool = vals.get("pool")
+        if pool is not None:
+            pool = _pair(pool, f"{what}: pool", 1)
+            ho, wo = _out_size(what, _shape(x), _shape(w)[2:], s, p)
+            _out_size(f"{what}'s pool", (ho, wo), pool, pool)
+        return (x, w, b), {"stride": s, "padding": p, "pool": pool}
+
+    return normalize
 
 
 def _conv2d_primal(x, w, b=None, stride=1, padding=0):
@@ -626,8 +641,93 @@ def conv2d(x, w, b=None, stride=1, padding=0):
 
 _CONV2D = defjvp(
     conv2d, _conv2d_jvp_x, _conv2d_jvp_w, _conv2d_jvp_b, kind=_NET, primal=_conv2d_primal,
-    argnames=("x", "w", "b"), domain=lambda s: s.conv2d_call(), normalize=_conv_normalize,
-    text="ẏ = conv(ẋ, w) + conv(x, ẇ) + ḃ")
+    argnames=("x", "w", "b"), domain=lambda s: s.conv2d_call(),
+    normalize=_conv_normalize("conv2d"), text="ẏ = conv(ẋ, w) + conv(x, ẇ) + ḃ")
+
+
+def _conv2d_relu_primal(x, w, b=None, stride=1, padding=0, pool=None):
+    y = _relu_primal(_conv2d_primal(x, w, b, stride, padding))
+    return y if pool is None else _max_pool2d_primal(y, pool, pool)
+
+
+def _plain(a):
+    """The value of ``a`` under every level of perturbation (what masks and argmaxes are
+    taken of: facts about the primal)."""
+    while isinstance(a, Dual):
+        a = a.primal
+    return a
+
+
+def _relu_pool_jvp(t, y, x, w, b, stride, padding, pool):
+    """A convolution's tangent t through ReLU and, with ``pool``, max-pooling: relu's
+    derivative is (z > 0) at the pre-activation z, and z > 0 exactly where relu(z) > 0
+    (NaN included), so the mask reads the output; a pooled output does not show every
+    position, so then the unpooled one is computed again."""
+    if pool is None:
+        return t * (y > 0)
+    s, p = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    yf = _conv2d_relu_primal(_plain(x), _plain(w), _plain(b), s, p)
+    idx = _argmax_flat(yf, pool, pool)
+    t = t * (yf > 0)
+    return np.take(t.reshape(lead(t, yf) + (-1,)), idx, axis=-1)
+
+
+def _conv2d_relu_jvp_x(g, y, x, w, b=None, stride=1, padding=0, pool=None):
+    """P((y > 0) conv(ẋ, w))"""
+    t = _conv2d_jvp_x(g, y, x, w, b, stride, padding)
+    return _relu_pool_jvp(t, y, x, w, b, stride, padding, pool)
+
+
+def _conv2d_relu_jvp_w(g, y, x, w, b=None, stride=1, padding=0, pool=None):
+    """P((y > 0) conv(x, ẇ))"""
+    t = _conv2d_jvp_w(g, y, x, w, b, stride, padding)
+    return _relu_pool_jvp(t, y, x, w, b, stride, padding, pool)
+
+
+def _conv2d_relu_jvp_b(g, y, x, w, b=None, stride=1, padding=0, pool=None):
+    """P((y > 0) ḃ)"""
+    s, p = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    xs, ws = _shape(x), _shape(w)
+    full = (xs[0], ws[0]) + _out_size("conv2d_relu", xs, ws[2:], s, p)  # y before pooling
+    gl = lead(g, b)
+    t = to_shape(g.reshape(gl + (1, -1, 1, 1)), gl, full)
+    return _relu_pool_jvp(t, y, x, w, b, stride, padding, pool)
+
+
+def conv2d_relu(x, w, b=None, stride=1, padding=0, pool=None):
+    """``relu(conv2d(x, w, b, stride, padding))`` as one op, followed by
+    ``max_pool2d(·, pool)`` (stride ``pool``) when ``pool`` (an int or a pair) is given:
+    the ReLU and the pooling, of the value and of every tangent, are applied where the
+    convolution writes its output, so the pre-activation never makes another pass
+    through memory. Arguments and conventions as :func:`conv2d`, :func:`relu`
+    (derivative 0 where the pre-activation is 0) and :func:`max_pool2d` (ties: the
+    first maximum). ``dn.nn.Sequential`` calls it for a ``Conv2d`` followed by a
+    ``ReLU`` (and a ``MaxPool2d`` whose stride is its kernel size).
+
+    >>> import numpy as np, dualnum as dn
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> w = np.ones((1, 1, 2, 2))
+    >>> dn.conv2d_relu(x, w, np.array([-20.5]), stride=2)
+    array([[[[ 0. ,  0. ],
+             [21.5, 29.5]]]])
+    >>> y = dn.conv2d_relu(x, dn.Dual(w, np.ones((1, 1, 2, 2))), np.array([-20.5]), stride=2)
+    >>> y.tangent
+    array([[[[ 0.,  0.],
+             [42., 50.]]]])
+    >>> dn.conv2d_relu(x, w, np.array([-20.5]), stride=2, pool=2)
+    array([[[[29.5]]]])
+    """
+    return _run(_CONV2D_RELU, (x, w, b), {"stride": stride, "padding": padding,
+                                          "pool": pool})
+
+
+_CONV2D_RELU = defjvp(
+    conv2d_relu, _conv2d_relu_jvp_x, _conv2d_relu_jvp_w, _conv2d_relu_jvp_b, kind=_NET,
+    primal=_conv2d_relu_primal, argnames=("x", "w", "b"),
+    domain=lambda s: s.conv2d_relu_call(s), normalize=_conv_normalize("conv2d_relu", pooled=True),
+    note="derivative 0 where the pre-activation is 0 (relu's convention: JAX, PyTorch); "
+         "P picks each pooling window's entry at its first maximum in row-major order "
+         "(PyTorch; the identity without pool)")
 
 
 # ===================================================================== pooling
@@ -750,5 +850,6 @@ _AVG_POOL2D = defjvp(avg_pool2d, _avg_pool2d_jvp, kind=_NET, primal=_avg_pool2d_
                      text="ẏ = avg_pool(ẋ)")
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "softplus", "logsumexp",
-           "softmax", "log_softmax", "cross_entropy", "mse", "conv2d", "max_pool2d",
+           "softmax", "log_softmax", "cross_entropy", "mse", "conv2d", "conv2d_relu",
+           "max_pool2d",
            "avg_pool2d", "erf", "erfc"]

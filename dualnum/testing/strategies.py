@@ -473,3 +473,4 @@ from ._shape_domains import *  # noqa: E402,F401,F403
 from ._linalg_domains import *  # noqa: E402,F401,F403  (np.linalg and numeric rules)
 from ._array_api_domains import *  # noqa: E402,F401,F403
 from ._special_domains import *  # noqa: E402,F401,F403
+from ._conv_domains import *  # noqa: E402,F401,F403
