@@ -379,3 +379,93 @@ def test_linear_kernel_matches_numpy_path(dtype, path, monkeypatch):
         np.testing.assert_allclose(got.primal, want.primal, rtol=tol, atol=tol)
         np.testing.assert_allclose(got.tangent, want.tangent, rtol=tol, atol=10 * tol)
         assert got.tangent.dtype == dtype and got.tangent.shape == want.tangent.shape
+
+
+def _sincos_inputs(dtype):
+    """Random values across magnitudes, and the edges: zeros, tiny, subnormal, near
+    multiples of π/2, both sides of the reduction's range, huge, inf, NaN."""
+    from dualnum.kernels.trig import LIMIT
+
+    rng = np.random.default_rng(3)
+    fi = np.finfo(dtype)
+    mags = 10.0 ** rng.uniform(-8, 7, 3000)
+    k = np.arange(-40, 41, dtype=np.float64)
+    edges = np.concatenate([
+        [0.0, -0.0, fi.tiny, -fi.tiny, fi.smallest_subnormal, 1e-30, -1e-20, LIMIT,
+         -LIMIT, np.nextafter(LIMIT, np.inf), 2e6, -1e12, 1e30, fi.max, -fi.max,
+         np.inf, -np.inf, np.nan],
+        k * (np.pi / 2), k * 12345 * (np.pi / 2), k * np.pi / 4])
+    x = np.concatenate([rng.choice([-1.0, 1.0], mags.size) * mags, rng.uniform(-4, 4, 1000),
+                        edges]).astype(dtype)
+    near = x[np.isfinite(x) & (x != 0)][-243:]
+    with np.errstate(over="ignore"):  # next to ±max is ±inf, wanted here
+        return np.concatenate([x, np.nextafter(near, dtype(np.inf)),
+                               np.nextafter(near, dtype(-np.inf))])
+
+
+def _ulps(got, want):
+    """|got - want| in units of the last place of ``want`` (NaNs in the same places)."""
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    assert np.array_equal(got[~finite], want[~finite], equal_nan=True)
+    w = want[finite].astype(np.float64)
+    spacing = np.spacing(np.abs(want[finite])).astype(np.float64)
+    return np.abs(got[finite].astype(np.float64) - w) / spacing
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sin", "cos"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sincos_kernel_within_an_ulp_of_numpy(name, dtype, parallel, monkeypatch):
+    """One range reduction gives sin and cos: within 1 ulp of NumPy's value, the
+    tangent within the rounding of one more product; outside the accurate range, inf
+    and NaN, exactly NumPy's value and tangent; sin(-0.0) is -0.0. The serial and the
+    prange build, and K batched tangents."""
+    from dualnum.kernels import trig
+
+    monkeypatch.setattr(_jit, "PARALLEL_MIN", 0 if parallel else 1 << 60)
+    x = _sincos_inputs(dtype)
+    rng = np.random.default_rng(4)
+    for k in (None, 3):
+        t = rng.standard_normal(x.shape if k is None else (k,) + x.shape).astype(dtype)
+        with np.errstate(invalid="ignore"):  # sin(±inf) is NaN, as in NumPy
+            y, ty = getattr(trig, name)((x,), (t,), None, k)
+            want = getattr(np, name)(x)
+            dwant = np.cos(x) if name == "sin" else -np.sin(x)
+        assert y.dtype == dtype and ty.dtype == dtype and ty.shape == t.shape
+        assert _ulps(y, want).max() <= 1
+        assert _ulps(ty, dwant * t).max() <= 2
+        far = ~(np.abs(x) <= trig.LIMIT)
+        np.testing.assert_array_equal(y[far], want[far])
+        np.testing.assert_array_equal(ty[..., far], (dwant * t)[..., far])
+        zero = x == 0
+        assert np.array_equal(np.signbit(y[zero]), np.signbit(want[zero]))
+
+
+def test_sincos_kernel_is_attached_and_falls_back():
+    """sin and cos take the kernel for large C-contiguous float arrays, batched tangents
+    included (the same answer as the NumPy path); strided, small, integer and nested
+    operands return None, so the NumPy path runs."""
+    from dualnum.core.rules import by_name
+    from dualnum.kernels import trig
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-10, 10, (40, 30))
+    tangents = rng.standard_normal((4, 40, 30))
+    for name in ("sin", "cos"):
+        rule = by_name(name)
+        assert rule.fused is getattr(trig, name)
+        for batched, t in ((False, tangents[0]), (True, tangents)):
+            got = dn.jvp(getattr(np, name), (x,), (t,), batched=batched)
+            lvl = levels.new_level("test")
+            want = _reference(rule, (dn.Dual(x, t, batched=batched, level=lvl),), {})
+            np.testing.assert_allclose(got[0], want.primal, rtol=1e-15, atol=1e-15)
+            np.testing.assert_allclose(got[1], want.tangent, rtol=1e-14, atol=1e-14)
+        f = rule.fused
+        assert f((x,), (tangents,), None, 4) is not None
+        assert f((x[:, ::2],), (tangents[0][:, ::2],), None, None) is None
+        assert f((x[:2],), (tangents[0][:2],), None, None) is None
+        assert f((x.astype(int),), (tangents[0],), None, None) is None
+        assert f((x,), (tangents[:2],), None, 4) is None
+        inner = dn.Dual(x, tangents[0])
+        assert f((inner,), (inner,), None, None) is None

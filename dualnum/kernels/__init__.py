@@ -16,6 +16,7 @@ This package is a leaf of the import graph: it imports nothing of dualnum above
 * ``matmul.py`` - large 2-D products: value and tangents as GEMMs side by side
 * ``losses.py`` - softmax cross-entropy: value and tangents in one pass over the logits
 * ``power.py`` - power with a scalar exponent (the tangent from the value, one pass)
+* ``trig.py`` - sin and cos: value and tangents from one range reduction, vectorized
 * ``sampling.py``, ``update.py`` - forward-gradient directions and parameter updates
 """
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _make_fused(rule, fuse_primal, variants):
 def install():
     """Attach every kernel to its rule (the rules are registered by then)."""
     from ..core.rules import by_name
-    from . import conv, losses, matmul, pool, power
+    from . import conv, losses, matmul, pool, power, trig
     from ._elementwise import PLANS
 
     for name, (fuse_primal, variants) in PLANS.items():
@@ -137,7 +138,8 @@ def install():
                      ("max_pool2d", pool.max_pool2d),
                      ("avg_pool2d", pool.avg_pool2d), ("power", power.power),
                      ("matmul", matmul.matmul), ("linear", matmul.linear),
-                     ("cross_entropy", losses.cross_entropy)):
+                     ("cross_entropy", losses.cross_entropy), ("sin", trig.sin),
+                     ("cos", trig.cos)):
         rule = by_name(name)
         rule.fused = fn
         rule.fuse_min = FUSE_MIN if rule.kind == "elementwise" else 0
