@@ -445,10 +445,12 @@ _G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6]
 def _wino_weights(w, g=_G):
     """(..., O, C, 3, 3) filters as (..., r², O, C): ``G g Gᵀ`` per tile position (r = 4
     for F(2×2, 3×3), 6 for F(4×4, 3×3)), computed in float64 (F(4×4)'s G has sixths)."""
-    u = g @ w.astype(np.float64) @ g.T  # (..., O, C, r, r)
-    lead = u.shape[:-4]
-    o, c = u.shape[-4:-2]
-    u = np.moveaxis(u.reshape(lead + (o, c, -1)), -1, -3)
+    # one GEMM over every filter, straight into the (r², O, C) layout: (G ⊗ G) vec(w)
+    # (a stacked matmul of 3×3 matrices would run one tiny product per filter)
+    lead, (o, c) = w.shape[:-4], w.shape[-4:-2]
+    flat = w.astype(np.float64).reshape(lead + (o * c, 9))
+    u = np.matmul(np.kron(g, g), np.swapaxes(flat, -1, -2))  # (..., r², O·C)
+    u = u.reshape(lead + (-1, o, c))
     return np.ascontiguousarray(u, w.dtype)
 
 
