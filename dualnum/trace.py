@@ -111,7 +111,10 @@ def _fmt_const(a):
         return _fmt_index(a)
     if isinstance(a, tuple) and any(isinstance(i, (slice, type(Ellipsis))) for i in a):
         return _fmt_index(a)
-    r = repr(a)
+    if isinstance(a, (list, tuple)) and any(isinstance(e, np.ndarray) for e in a):
+        inner = ", ".join(_fmt_const(e) for e in a)
+        return f"[{inner}]" if isinstance(a, list) else f"({inner})"
+    r = " ".join(repr(a).split())  # one line in the table, whatever the repr
     return r if len(r) <= 24 else r[:21] + "..."
 
 
