@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import update as _update
 from .structured import LowRank, WeightedSum
 
 __all__ = ["mean", "project", "project_per_example", "mean_per_example", "weighted",
@@ -82,8 +81,6 @@ def weighted(v, w, dense=True):
     LowRank); unless ``dense``, left unformed (a WeightedSum or summed LowRank) so that
     ``dn.optim.SGD`` applies it within the update's own pass."""
     if isinstance(v, LowRank):
-        if dense and v.a.shape[0] == 1:  # one rank-one term: w a bᵀ in one pass
-            return _update.scaled_outer(v.a[0], v.b[0], w[0])
         g = LowRank(v.a * w[:, None].astype(v.a.dtype), v.b, batched=False)
     else:
         g = WeightedSum(np.asarray(w).astype(v.dtype), v)

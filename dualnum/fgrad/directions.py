@@ -85,10 +85,13 @@ def draw_key(rng):
 def block_rng(key, stream, block):
     """The generator of block ``block`` of stream ``stream`` under ``key``: Philox
     (counter-based), so that blocks are independent and each can be made anywhere."""
+    return np.random.Generator(np.random.Philox(key=_philox_key(key, stream, block)))
+
+
+def _philox_key(key, stream, block):
     if not 0 <= stream < 2**32 or not 0 <= block < 2**32:
         raise ValueError(f"direction stream {stream} or block {block} out of range [0, 2**32)")
-    return np.random.Generator(np.random.Philox(
-        key=np.array([key, (stream << 32) | block], np.uint64)))
+    return np.array([key, (stream << 32) | block], np.uint64)
 
 
 _local = threading.local()
@@ -101,12 +104,9 @@ def _block_generator(key, stream, block):
     g = getattr(_local, "generator", None)
     if g is None:
         g = _local.generator = np.random.Generator(np.random.Philox(0))
-    if not 0 <= stream < 2**32 or not 0 <= block < 2**32:
-        raise ValueError(f"direction stream {stream} or block {block} out of range [0, 2**32)")
     g.bit_generator.state = {
         "bit_generator": "Philox",
-        "state": {"counter": np.zeros(4, np.uint64),
-                  "key": np.array([key, (stream << 32) | block], np.uint64)},
+        "state": {"counter": np.zeros(4, np.uint64), "key": _philox_key(key, stream, block)},
         "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
     return g
 

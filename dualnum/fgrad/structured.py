@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import update as _update
+
 
 def _op(ufunc, reflected=False):
     def f(self, other):
@@ -100,8 +102,9 @@ class LowRank(_Unformed):
         tail = (1,) * (self.b.ndim - 1)
         if self.batched:
             return self.a.reshape(self.a.shape + tail) * self.b[:, None]
-        if k == 1:  # one outer product: a broadcast product, not a GEMM with inner size 1
-            return self.a[0].reshape((-1,) + tail) * self.b[0]
+        if k == 1:  # one outer product: one pass (not a GEMM with inner size 1, nor
+            # NumPy's broadcast loop, several times slower)
+            return _update.scaled_outer(self.a[0], self.b[0], 1)
         return (self.a.T @ self.b.reshape(k, -1)).reshape(self.shape)
 
     def astype(self, dtype, copy=True):

@@ -49,6 +49,7 @@ from numba import prange
 
 from .._jit import jit, kernel, parallel_pieces, threads
 from . import pool as _pool
+from ._support import low_rank_factors
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -757,23 +758,6 @@ def _im2col_conv(x, tx, w, tw, b, tb, stride, padding, k, fa=None, fb=None, relu
 
 
 # ============================================================== the rule's kernel
-def _factors(t, k, shape, dtype):
-    """The factors (a (R, O), b (R, C, kh, kw)) of a rank-R weight tangent of ``shape``
-    (O, C, kh, kw): a structured tangent with fields ``a`` and ``b`` (a LowRank of
-    dualnum.fgrad.structured, read by its fields so that this leaf module needs no class),
-    batched (R = K) when the call is, else summed; or None."""
-    if not getattr(t, "is_structured_tangent", False) or not hasattr(t, "a") \
-            or bool(getattr(t, "batched", False)) != (k is not None):
-        return None
-    a, b = t.a, t.b
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
-            or a.shape[1] != shape[0] or b.shape[1:] != shape[1:] \
-            or b.shape[0] != a.shape[0] or (k is not None and a.shape[0] != k) \
-            or a.dtype.kind != "f" or b.dtype.kind != "f":
-        return None
-    return a.astype(dtype, copy=False), np.ascontiguousarray(b, dtype)
-
-
 def conv2d(primals, tangents, kwargs, k, relu=False):
     """conv2d's (value, tangent) for float arrays, or None (the NumPy path then runs).
     ``kwargs`` holds ``stride`` and ``padding`` as pairs (the rule normalises them).
@@ -793,7 +777,7 @@ def conv2d(primals, tangents, kwargs, k, relu=False):
     lead = 0 if k is None else 1
     fa = fb = None
     if ts[1] is not None and type(ts[1]) is not np.ndarray:
-        factors = _factors(ts[1], k, w.shape, dtype)
+        factors = low_rank_factors(ts[1], k, w.shape, dtype)
         if factors is None:
             return None
         fa, fb = factors

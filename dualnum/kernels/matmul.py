@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import parallel_pieces, threads
+from ._support import low_rank_factors
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -89,23 +90,6 @@ def matmul(primals, tangents, kwargs, k):
 
 
 
-def _factors(t, k, rows, cols, dtype):
-    """The factors (a (R, rows), b (R, cols)) of a rank-R tangent of a (rows, cols)
-    weight: a structured tangent with fields ``a`` and ``b`` (dualnum.fgrad.structured's
-    LowRank, read by its fields so that this leaf module needs no class), batched (R = K)
-    when the call is, else summed; or None."""
-    if not getattr(t, "is_structured_tangent", False) or not hasattr(t, "a") \
-            or bool(getattr(t, "batched", False)) != (k is not None):
-        return None
-    a, b = t.a, t.b
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
-            or b.ndim != 2 or a.shape != (b.shape[0], rows) or b.shape[1] != cols \
-            or (k is not None and a.shape[0] != k) or a.dtype.kind != "f" \
-            or b.dtype.kind != "f":
-        return None
-    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
-
-
 def linear(primals, tangents, kwargs, k):
     """(x @ w.T + b, its tangent) for a batch of rows x (N, I): large layers through
     :func:`matmul`'s pieces; others by a few NumPy calls, where a rank-R weight tangent
@@ -138,7 +122,7 @@ def linear(primals, tangents, kwargs, k):
     else:
         fa = fb = None
         if tw is not None and type(tw) is not np.ndarray:
-            factors = _factors(tw, k, o, x.shape[1], w.dtype)
+            factors = low_rank_factors(tw, k, w.shape, w.dtype)
             if factors is None:
                 return None
             fa, fb = factors

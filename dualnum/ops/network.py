@@ -551,23 +551,30 @@ def _conv_params(x, w, b, stride, padding, what="conv2d"):
     return s, p
 
 
+def _bind(what, names, required, args, kwargs):
+    """``what``'s arguments by name, from positions and keywords, with Python's own
+    TypeErrors for unknown, repeated and missing ones."""
+    vals = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
+        if key in vals:
+            raise TypeError(f"{what}() got multiple values for argument {key!r}")
+        vals[key] = value
+    missing = [n for n in required if n not in vals]
+    if missing:
+        raise TypeError(f"{what}() needs {' and '.join(required)}")
+    return vals
+
+
 def _conv_normalize(what, pooled=False):
     """A rule's normalize: ``what``'s arguments (conv2d's, and ``pool`` when
     ``pooled``) as (x, w, b) and ``stride``/``padding`` (/``pool``) pairs, validated once
     for the kernel, the NumPy path and the tangent rules alike."""
 
     def normalize(args, kwargs):
-        kwargs = dict(kwargs)
         names = ("x", "w", "b", "stride", "padding") + (("pool",) if pooled else ())
-        vals = dict(zip(names, args))
-        for key in list(kwargs):
-            if key not in names:
-                raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
-            if key in vals:
-                raise TypeError(f"{what}() got multiple values for argument {key!r}")
-            vals[key] = kwargs.pop(key)
-        if "x" not in vals or "w" not in vals:
-            raise TypeError(f"{what}() needs x and w")
+        vals = _bind(what, names, ("x", "w"), args, kwargs)
         x, w, b = vals["x"], vals["w"], vals.get("b")
         s, p = _conv_params(x, w, b, vals.get("stride", 1), vals.get("padding", 0), what)
         if not pooled:
@@ -744,16 +751,8 @@ def _pool_params(what, x, kernel_size, stride):
 
 def _pool_normalize(what):
     def normalize(args, kwargs):
-        kwargs = dict(kwargs)
-        vals = dict(zip(("x", "kernel_size", "stride"), args))
-        for key in list(kwargs):
-            if key not in ("x", "kernel_size", "stride"):
-                raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
-            if key in vals:
-                raise TypeError(f"{what}() got multiple values for argument {key!r}")
-            vals[key] = kwargs.pop(key)
-        if "x" not in vals or "kernel_size" not in vals:
-            raise TypeError(f"{what}() needs x and kernel_size")
+        vals = _bind(what, ("x", "kernel_size", "stride"), ("x", "kernel_size"), args,
+                     kwargs)
         k, s = _pool_params(what, vals["x"], vals["kernel_size"], vals.get("stride"))
         return (vals["x"], k), {"stride": s}
 
