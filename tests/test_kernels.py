@@ -149,6 +149,38 @@ def test_winograd_f4_matches_the_direct_sum(dtype, op, pool):
         np.testing.assert_allclose(g_, w_, rtol=0, atol=tol * np.abs(w_).max())
 
 
+@pytest.mark.parametrize("op, pool", [("conv2d", {}), ("conv2d_relu", {"pool": 2})])
+@pytest.mark.parametrize("batch, with_tx", [(None, True), (2, True), (2, False), (None, False)])
+def test_winograd_rank_one_weight_tangents(op, pool, batch, with_tx):
+    """Both Winograd sizes with a rank-one weight tangent (a LowRank, never formed: its
+    convolutions ride in the value's GEMM and are added by the output transforms), with
+    and without an input tangent (without one, no tangent GEMM runs), over several
+    blocks of images, against the rule's NumPy path on the dense weight tangent."""
+    from dualnum.core.rules import by_name
+    from dualnum.fgrad.structured import LowRank
+
+    rng = np.random.default_rng(11)
+    for shape in ((11, 16, 20, 20), (11, 16, 10, 14)):  # F(4×4), F(2×2)
+        x = rng.standard_normal(shape)
+        w = rng.standard_normal((5, 16, 3, 3)) / 12
+        b = rng.standard_normal(5)
+        lead = () if batch is None else (batch,)
+        lr = LowRank(rng.standard_normal((batch or 2, 5)), rng.standard_normal(
+            (batch or 2, 16, 3, 3)) / 12, batched=batch is not None)
+        lvl = levels.new_level("test")
+        xs = dn.Dual(x, rng.standard_normal(lead + x.shape), batched=batch is not None,
+                     level=lvl) if with_tx else x
+        tb = rng.standard_normal(lead + b.shape)
+        args = (xs, dn.Dual(w, lr, batched=batch is not None, level=lvl),
+                dn.Dual(b, tb, batched=batch is not None, level=lvl))
+        dense = (xs, dn.Dual(w, np.asarray(lr), batched=batch is not None, level=lvl),
+                 args[2])
+        got = getattr(dn, op)(*args, padding=1, **pool)
+        want = _reference(by_name(op), dense, {"padding": 1, **pool})
+        for g_, w_ in ((got.primal, want.primal), (got.tangent, want.tangent)):
+            np.testing.assert_allclose(g_, w_, rtol=1e-11, atol=1e-11)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_matmul_kernel_matches_numpy_path(dtype, monkeypatch):
     """Large 2-D products run value and tangents as GEMMs side by side (2 threads): the
