@@ -615,13 +615,54 @@ def _as_operand(a):
     return a
 
 
+def _fused_fast(rule, args):
+    """apply() for a rule with a kernel (a layer's op: linear, conv2d, cross_entropy)
+    called positionally on perturbed Duals of one level whose primals are arrays, and
+    constants: the kernel straight away (it checks its tangents itself, and returns
+    None for what it does not take). Anything else returns _MISS."""
+    primals = []
+    tangents = []
+    k = None
+    lvl = None
+    for a in args:
+        ta = type(a)
+        if ta is Dual:
+            t = a._tangent
+            if t is None or type(a.primal) is not np.ndarray:
+                return _MISS  # a symbolic zero, or nested
+            if lvl is None:
+                lvl = a._level
+                k = a._k
+            elif a._level is not lvl or a._k != k:
+                return _MISS  # several levels, or batches to reconcile
+            primals.append(a.primal)
+            tangents.append(t)
+        elif a is None or ta in _CONSTANTS:
+            primals.append(a)
+            tangents.append(None)
+        else:
+            return _MISS
+    if lvl is None or not lvl.active or lvl.tracer is not None:
+        return _MISS
+    res = rule.fused(primals, tangents, {}, k)
+    if res is None:
+        return _MISS
+    return Dual._new(res[0], res[1], k, lvl)
+
+
 def apply(rule, args, kwargs):
     """Apply ``rule`` to ``args``, some of which are Duals: the value by the rule's
     primal, the tangent by its tangent rule, at the highest level among the Duals."""
-    if rule.kind == "elementwise" and not kwargs and rule.normalize is None:
-        res = _elementwise_fast(rule, args)
-        if res is not _MISS:
-            return res
+    if not kwargs and rule.normalize is None:
+        if rule.kind == "elementwise":
+            res = _elementwise_fast(rule, args)
+            if res is not _MISS:
+                return res
+        elif rule.fused is not None and rule.value_and_tangent is None \
+                and not rule.multi_output:
+            res = _fused_fast(rule, args)
+            if res is not _MISS:
+                return res
     return _apply_general(rule, args, kwargs)
 
 
