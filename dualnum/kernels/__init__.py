@@ -13,6 +13,8 @@ This package is a leaf of the import graph: it imports nothing of dualnum above
 * ``_elementwise.py`` - generated from the rule table (``python tools/generate_kernels.py``)
 * ``conv.py``, ``pool.py`` - conv2d and conv2d_relu (one unfolding of x for value and
   tangents, the ReLU applied where the output is written), pooling
+* ``winograd.py`` - the tile transforms of Winograd's F(2×2, 3×3) and F(4×4, 3×3) for
+  conv.py, on planes split into phases so that their loops vectorize
 * ``matmul.py`` - large 2-D products: value and tangents as GEMMs side by side
 * ``losses.py`` - softmax cross-entropy: value and tangents in one pass over the logits
 * ``power.py`` - power with a scalar exponent (the tangent from the value, one pass)
